@@ -1,0 +1,99 @@
+// Configuration comes from the environment (and CLI flags layered on top by the CLI), parsed once
+// with zod so that a typo fails at start-up with a clear message instead of at first use.
+import path from 'node:path';
+import { z } from 'zod';
+
+export const DEFAULT_PORT = 8787;
+export const DEFAULT_DATA_DIR = './.custos';
+
+const trustProxySchema = z
+  .string()
+  .trim()
+  .transform((value): boolean | number | string[] => {
+    if (value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(',').map((part) => part.trim()).filter(Boolean);
+  });
+
+const envSchema = z.object({
+  DATABASE_URL: z.url().optional(),
+  DATABASE_RUNTIME_URL: z.url().optional(),
+  CUSTOS_RUNTIME_PASSWORD: z.string().min(16).optional(),
+  CUSTOS_DATA_DIR: z.string().min(1).optional(),
+  CUSTOS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  CUSTOS_HOST: z.string().min(1).optional(),
+  CUSTOS_PUBLIC_URL: z.url().optional(),
+  CUSTOS_TRUST_PROXY: trustProxySchema.optional(),
+  CUSTOS_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  CUSTOS_BODY_LIMIT: z.coerce.number().int().min(1024).optional(),
+  CUSTOS_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
+  CUSTOS_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).optional(),
+});
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+}
+
+export interface Config {
+  dataDir: string;
+  /** Absent: the embedded engine (PGlite) in `<dataDir>/pgdata`. */
+  databaseUrl: string | undefined;
+  /** Absent: `databaseUrl` with the user swapped for custos_runtime. */
+  databaseRuntimeUrl: string | undefined;
+  runtimePassword: string | undefined;
+  port: number;
+  host: string;
+  publicUrl: URL;
+  trustProxy: boolean | number | string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  bodyLimitBytes: number;
+  dbAcquireTimeoutMs: number;
+  dbPoolSize: number;
+  tls: TlsFiles | undefined;
+}
+
+/** What the CLI may override; flags win over the environment. */
+export interface ConfigOverrides {
+  dataDir?: string;
+  port?: number;
+  host?: string;
+  tls?: TlsFiles;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    // Name the variables, never echo their values: a DATABASE_URL carries a password.
+    const names = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.')))];
+    throw new ConfigError(`invalid configuration in ${names.join(', ')}`);
+  }
+  const e = parsed.data;
+  const port = overrides.port ?? e.CUSTOS_PORT ?? DEFAULT_PORT;
+  const tls = overrides.tls;
+  const scheme = tls ? 'https' : 'http';
+  const publicUrl = new URL(e.CUSTOS_PUBLIC_URL ?? `${scheme}://localhost:${port}`);
+  return {
+    dataDir: path.resolve(overrides.dataDir ?? e.CUSTOS_DATA_DIR ?? DEFAULT_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    databaseRuntimeUrl: e.DATABASE_RUNTIME_URL,
+    runtimePassword: e.CUSTOS_RUNTIME_PASSWORD,
+    port,
+    host: overrides.host ?? e.CUSTOS_HOST ?? '127.0.0.1',
+    publicUrl,
+    trustProxy: e.CUSTOS_TRUST_PROXY ?? false,
+    logLevel: e.CUSTOS_LOG_LEVEL ?? 'info',
+    bodyLimitBytes: e.CUSTOS_BODY_LIMIT ?? 1024 * 1024,
+    dbAcquireTimeoutMs: e.CUSTOS_DB_ACQUIRE_TIMEOUT_MS ?? 5000,
+    dbPoolSize: e.CUSTOS_DB_POOL_SIZE ?? 10,
+    tls,
+  };
+}

@@ -1,0 +1,12 @@
+// The Kysely view of custos's own tables. Domain modules add theirs here as they arrive.
+import type { Generated } from 'kysely';
+
+export interface MigrationsTable {
+  name: string;
+  checksum: string;
+  applied_at: Generated<Date>;
+}
+
+export interface Schema {
+  custos_migrations: MigrationsTable;
+}

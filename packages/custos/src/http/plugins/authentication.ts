@@ -1,0 +1,28 @@
+// Authentication runs in onRequest, before the body is parsed or validated: a request without the
+// right credentials gets 401/403 whatever it carries.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AppError } from '../../core/errors.ts';
+import type { Authenticator, Scope } from '../auth.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function requiredScope(method: string): Scope {
+  return SAFE_METHODS.has(method) ? 'read' : 'write';
+}
+
+export function registerAuthentication(app: FastifyInstance, authenticate: Authenticator, publicOrigin: string): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (request.is404 || request.routeOptions.config.auth === 'public') return;
+    const principal = await authenticate(request);
+    if (!principal) throw new AppError('unauthenticated', 'sign in or send an API key');
+    // A cookie rides along on cross-site requests; the Origin header says where they came from.
+    if (principal.kind === 'session' && !SAFE_METHODS.has(request.method)) {
+      const origin = request.headers.origin;
+      if (origin !== publicOrigin) throw new AppError('origin_mismatch', 'this request did not come from the custos origin');
+    }
+    const scope = requiredScope(request.method);
+    if (!principal.scopes.has(scope)) throw new AppError('forbidden', `this credential lacks the ${scope} scope`);
+    request.principal = principal;
+  });
+}

@@ -1,0 +1,72 @@
+// Every error leaves as {"error":{"code","message","details"}} with the status of its code. What
+// we did not raise on purpose is a 500 with a fixed message: no stack, SQL, secret or content.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError, errorBody, isAppError, type ErrorCode } from '../../core/errors.ts';
+
+// Fastify's own client errors, by their stable codes.
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
+  FST_ERR_VALIDATION: 'invalid_request',
+};
+
+interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+function validationDetails(err: FastifyError): ValidationIssue[] {
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    return err.validation.map((issue) => ({
+      path: [err.validationContext, ...(issue.instancePath ? issue.instancePath.split('/').filter(Boolean) : [])].join('.'),
+      // zod's messages name the expected shape, not the value received.
+      message: issue.message ?? 'invalid',
+    }));
+  }
+  return [];
+}
+
+export function toAppError(err: unknown): AppError {
+  if (isAppError(err)) return err;
+  const fastifyError = err as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    return new AppError('invalid_request', 'the request does not match the schema', validationDetails(fastifyError as FastifyError));
+  }
+  if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && fastifyError.statusCode === 400)) {
+    return new AppError('invalid_json', 'the body is not valid JSON');
+  }
+  const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (mapped) return new AppError(mapped, messageFor(mapped));
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new AppError(status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'invalid_request', messageFor('invalid_request'));
+  }
+  return new AppError('internal', 'something went wrong on our side; the request id in the response headers helps us find it');
+}
+
+function messageFor(code: ErrorCode): string {
+  switch (code) {
+    case 'payload_too_large': return 'the body is larger than this server accepts';
+    case 'unsupported_media_type': return 'send the body as application/json';
+    case 'invalid_json': return 'the body is not valid JSON';
+    default: return 'the request is not valid';
+  }
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const appError = toAppError(err);
+    if (appError.status >= 500) request.log.error({ err, code: appError.code }, 'request failed');
+    return reply.status(appError.status).send(errorBody(appError));
+  });
+  app.setNotFoundHandler(async (_request, reply) => {
+    const notFound = new AppError('not_found', 'no such resource');
+    return reply.status(404).send(errorBody(notFound));
+  });
+}

@@ -1,0 +1,37 @@
+// Queue names and payload schemas in one module, so that a producer and its handler cannot disagree.
+// Payloads carry ids and short tokens only, never content: a job row is plaintext in Postgres.
+import type { z } from 'zod';
+
+export interface JobContract<P extends Record<string, unknown>> {
+  /** The queue's name: lower case, dot-separated (`mail.send`). */
+  readonly name: string;
+  readonly payload: z.ZodType<P>;
+  /** Retries after the first attempt, with exponential backoff from retryDelaySeconds. */
+  readonly retryLimit?: number;
+  readonly retryDelaySeconds?: number;
+  /** How long one attempt may run before it is counted as failed and retried. */
+  readonly expireInSeconds?: number;
+  /** A cron expression (seconds field optional): the job is sent on schedule by one server. */
+  readonly schedule?: string;
+}
+
+export function defineJob<P extends Record<string, unknown>>(contract: JobContract<P>): JobContract<P> {
+  if (!/^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/.test(contract.name)) {
+    throw new Error(`job name ${contract.name} must be lower case and dot-separated`);
+  }
+  return contract;
+}
+
+// A payload leaf is an id (uuid), a short token (an enum value, a queue name), a number or a
+// boolean; anything that could be free text is refused before it reaches the queue table.
+const TOKEN = /^[A-Za-z0-9_.:-]{0,64}$/;
+
+export function payloadProblems(value: unknown, at = 'payload'): string[] {
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return [];
+  if (typeof value === 'string') return TOKEN.test(value) ? [] : [`${at} is not an id or a short token`];
+  if (Array.isArray(value)) return value.flatMap((item, i) => payloadProblems(item, `${at}[${i}]`));
+  if (typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => payloadProblems(item, `${at}.${key}`));
+  }
+  return [`${at} has a type a job payload cannot carry`];
+}
