@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
@@ -28,7 +28,8 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   const httpsOnly = config.publicUrl.protocol === 'https:';
   const app = Fastify({
     loggerInstance: deps.log,
-    disableRequestLogging: true,
+    // Fastify's own request lines carry the URL; ours (request-log.ts) carry the route pattern.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req) => requestIdFrom(req.headers['x-request-id'], randomUUID),
     bodyLimit: config.bodyLimitBytes,
     // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
