@@ -1,0 +1,88 @@
+// The catalog test: fails the build when a table with a tenant_id lacks enabled and forced RLS with
+// a tenant policy, or when the runtime pool's login could bypass RLS.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeLoginProblems, tenantTableProblems } from '../../src/db/catalog.ts';
+import { openDatabase, type Database } from '../../src/db/connect.ts';
+import { asOwner, createTestDatabase, ENGINE, migratedRuntime, type TestDatabase } from '../support/database.ts';
+
+let testDb: TestDatabase;
+let runtime: Database | undefined;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  runtime = await migratedRuntime(testDb);
+});
+afterAll(async () => {
+  await runtime?.close();
+  await testDb?.drop();
+});
+
+/** Runs DDL as the owner (closing the runtime pool around it on the embedded engine). */
+async function ownerDdl(statements: string[]): Promise<string[]> {
+  await runtime?.close();
+  runtime = undefined;
+  try {
+    return await asOwner(testDb.config, async (owner) => {
+      for (const statement of statements) await owner.pool.query(statement);
+      return tenantTableProblems(owner);
+    });
+  } finally {
+    runtime = await openDatabase(testDb.config, 'runtime');
+  }
+}
+
+describe(`catalog checks on ${ENGINE}`, () => {
+  it('P-TEN-1: every table with a tenant_id has enabled, forced RLS and a tenant policy', async () => {
+    expect(await tenantTableProblems(runtime!)).toEqual([]);
+  });
+
+  it('P-TEN-3: the runtime pool’s session_user cannot bypass RLS', async () => {
+    expect(await runtimeLoginProblems(runtime!)).toEqual([]);
+  });
+
+  it('P-TEN-3: the check does catch a login that could bypass RLS (the owner)', async () => {
+    await runtime?.close();
+    runtime = undefined;
+    try {
+      const problems = await asOwner(testDb.config, (owner) => runtimeLoginProblems(owner));
+      expect(problems.join('\n')).toMatch(/superuser/);
+    } finally {
+      runtime = await openDatabase(testDb.config, 'runtime');
+    }
+  });
+
+  it('P-TEN-1: the check catches a tenant table without RLS, without FORCE, with tenant_id not first, or with an opening policy', async () => {
+    const problems = await ownerDdl([
+      'CREATE TABLE bad_no_rls (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))',
+      'CREATE TABLE bad_not_forced (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))',
+      'ALTER TABLE bad_not_forced ENABLE ROW LEVEL SECURITY',
+      'CREATE POLICY p ON bad_not_forced USING (tenant_id = custos_current_tenant())',
+      'CREATE TABLE bad_key_order (tenant_id uuid NOT NULL, id int, PRIMARY KEY (id, tenant_id))',
+      'ALTER TABLE bad_key_order ENABLE ROW LEVEL SECURITY',
+      'ALTER TABLE bad_key_order FORCE ROW LEVEL SECURITY',
+      'CREATE POLICY p ON bad_key_order USING (tenant_id = custos_current_tenant())',
+      'CREATE TABLE bad_open_policy (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))',
+      'ALTER TABLE bad_open_policy ENABLE ROW LEVEL SECURITY',
+      'ALTER TABLE bad_open_policy FORCE ROW LEVEL SECURITY',
+      'CREATE POLICY p ON bad_open_policy USING (tenant_id = custos_current_tenant())',
+      'CREATE POLICY q ON bad_open_policy FOR SELECT USING (tenant_id = custos_current_tenant() OR true)',
+      'CREATE TABLE bad_check (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))',
+      'ALTER TABLE bad_check ENABLE ROW LEVEL SECURITY',
+      'ALTER TABLE bad_check FORCE ROW LEVEL SECURITY',
+      'CREATE POLICY p ON bad_check USING (tenant_id = custos_current_tenant()) WITH CHECK (true)',
+      'CREATE TABLE bad_no_policy (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))',
+      'ALTER TABLE bad_no_policy ENABLE ROW LEVEL SECURITY',
+      'ALTER TABLE bad_no_policy FORCE ROW LEVEL SECURITY',
+    ]);
+    expect(problems).toEqual([
+      'bad_check: a policy\'s WITH CHECK does not restrict writes to the current tenant',
+      'bad_key_order: tenant_id is not first in the primary key',
+      'bad_no_policy: has no policy',
+      'bad_no_rls: row-level security is not enabled',
+      'bad_no_rls: row-level security is not forced',
+      'bad_no_rls: has no policy',
+      'bad_not_forced: row-level security is not forced',
+      'bad_open_policy: a policy does not restrict rows to the current tenant',
+    ]);
+  });
+});
