@@ -1,4 +1,5 @@
 // The real application on a fresh test database, with its log captured.
+import type { FastifyInstance } from 'fastify';
 import { createApp, migrate, type App, type Infrastructure } from '../../src/app.ts';
 import type { Config } from '../../src/core/config.ts';
 import { createTestDatabase, TEST_MIGRATIONS, type TestDatabase } from './database.ts';
@@ -12,12 +13,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(options: { infra?: Infrastructure; config?: Partial<Config> } = {}): Promise<TestApp> {
+export async function startTestApp(options: { infra?: Infrastructure; config?: Partial<Config>; routes?: (http: FastifyInstance) => void } = {}): Promise<TestApp> {
   const testDatabase = await createTestDatabase(options.config);
   const logs = new LogCapture();
   const infra: Infrastructure = { extraMigrationDirs: [TEST_MIGRATIONS], logDestination: logs, ...options.infra };
   await migrate(testDatabase.config, infra);
   const app = await createApp(testDatabase.config, infra);
+  options.routes?.(app.http);
   await app.http.ready();
   return {
     app,

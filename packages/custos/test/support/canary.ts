@@ -1,4 +1,5 @@
 // Canaries for P-LOG-1: unique strings planted as secrets and content. Whatever a test sends
+import type { FastifyInstance } from 'fastify';
 // through custos, none of them may come back out in a log line or an error body.
 import crypto from 'node:crypto';
 
@@ -26,4 +27,61 @@ export class Canaries {
   get size(): number {
     return this.#planted.size;
   }
+}
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, unknown>>;
+}
+
+export interface SweepResult {
+  requests: number;
+  bodies: string[];
+}
+
+/**
+ * Sends every documented route (from the server's own OpenAPI document) requests that carry fresh
+ * canaries everywhere a client can put something: path parameters, query string, Authorization,
+ * Cookie and API-key headers, a JSON body, and a malformed body. Returns every response body, to be
+ * scanned with the log lines. Later issues get their routes swept by documenting them.
+ */
+export async function sweepRoutes(
+  http: FastifyInstance,
+  canaries: Canaries,
+  credentials: Array<Record<string, string>>,
+): Promise<SweepResult> {
+  const doc = (await http.inject({ url: '/docs' })).json() as OpenApiDocument;
+  const bodies: string[] = [];
+  let requests = 0;
+  for (const [template, operations] of Object.entries(doc.paths)) {
+    for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
+      for (const extraHeaders of [{}, ...credentials]) {
+        const url = template.replace(/\{[^}]+\}/g, () => canaries.plant(`path of ${method} ${template}`)) +
+          `?q=${canaries.plant(`query of ${method} ${template}`)}&token=${canaries.plant('token in query')}`;
+        const headers = {
+          authorization: `Bearer ${canaries.plant('Authorization header')}`,
+          cookie: `custos_session=${canaries.plant('Cookie header')}`,
+          'x-api-key': canaries.plant('x-api-key header'),
+          'user-agent': canaries.plant('User-Agent header'),
+          ...extraHeaders,
+        };
+        const payloads = method === 'GET' || method === 'HEAD'
+          ? [undefined]
+          : [
+              JSON.stringify({ name: canaries.plant('body field'), prompt: canaries.plant('content in body'), apiKey: canaries.plant('secret in body') }),
+              `{"name": "${canaries.plant('malformed body')}", oops`,
+            ];
+        for (const payload of payloads) {
+          const res = await http.inject({
+            method: method as 'GET',
+            url,
+            headers: payload === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+            ...(payload === undefined ? {} : { payload }),
+          });
+          requests += 1;
+          bodies.push(`${res.statusCode} ${JSON.stringify(res.headers)} ${res.body}`);
+        }
+      }
+    }
+  }
+  return { requests, bodies };
 }
