@@ -11,7 +11,12 @@ export interface JobContract<P extends Record<string, unknown>> {
   readonly retryDelaySeconds?: number;
   /** How long one attempt may run before it is counted as failed and retried. */
   readonly expireInSeconds?: number;
-  /** A cron expression (seconds field optional): the job is sent on schedule by one server. */
+  /**
+   * pg-boss's queue policy: `short` keeps at most one job per singleton key waiting, `singleton`
+   * at most one running, `stately` both. Standard queues ignore singleton keys.
+   */
+  readonly policy?: 'standard' | 'short' | 'singleton' | 'stately';
+  /** A five-field cron expression: each occurrence is sent once, by one server, however many run. */
   readonly schedule?: string;
 }
 

@@ -70,6 +70,7 @@ export class JobQueue {
       supervise: true,
       schedule: true,
       cronWorkerIntervalSeconds: options.cronIntervalSeconds ?? 5,
+      cronMonitorIntervalSeconds: options.cronIntervalSeconds ?? 30,
       backend: options.database.engine === 'pglite' ? 'pglite' : 'postgres',
     });
     this.#boss.on('error', (err) => this.#log.error({ err }, 'job queue error'));
@@ -97,6 +98,7 @@ export class JobQueue {
         retryDelay: contract.retryDelaySeconds ?? 5,
         retryBackoff: true,
         expireInSeconds: contract.expireInSeconds ?? 15 * 60,
+        policy: contract.policy ?? 'standard',
       });
       if (contract.schedule) await this.#boss.schedule(contract.name, contract.schedule, {});
     }
