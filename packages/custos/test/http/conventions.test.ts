@@ -1,3 +1,4 @@
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
@@ -11,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const inject = (...args: Parameters<TestApp['app']['http']['inject']>) => t.app.http.inject(...args);
+const inject = (options: InjectOptions): Promise<LightMyRequestResponse> => t.app.http.inject(options);
 
 describe(`HTTP conventions on ${ENGINE}`, () => {
   it('GET /healthz and /readyz answer without credentials; readyz checks database, migrations and isolation', async () => {

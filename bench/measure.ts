@@ -1,0 +1,37 @@
+// Shared timing for benchmarks: warm up, then time a fixed number of operations and report the
+// rate. Benchmarks print figures and ratios to a baseline measured in the same run: these machines
+// are noisy, so only ratios are comparable between runs.
+
+export interface Measurement {
+  name: string;
+  opsPerSecond: number;
+  microsPerOp: number;
+}
+
+export async function measure(name: string, operations: number, op: (i: number) => Promise<unknown>, concurrency = 1): Promise<Measurement> {
+  const warmup = Math.max(10, Math.floor(operations / 10));
+  await runAll(warmup, op, concurrency);
+  const started = performance.now();
+  await runAll(operations, op, concurrency);
+  const seconds = (performance.now() - started) / 1000;
+  return { name, opsPerSecond: operations / seconds, microsPerOp: (seconds * 1e6) / operations };
+}
+
+async function runAll(count: number, op: (i: number) => Promise<unknown>, concurrency: number): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < count) await op(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+}
+
+export function report(title: string, baseline: Measurement, others: Measurement[]): void {
+  const rows = [baseline, ...others].map((m) => ({
+    case: m.name,
+    'ops/s': Math.round(m.opsPerSecond),
+    'µs/op': Math.round(m.microsPerOp),
+    'time vs baseline': `${(m.microsPerOp / baseline.microsPerOp).toFixed(2)}x`,
+  }));
+  process.stdout.write(`\n${title}\n`);
+  console.table(rows); // eslint-disable-line no-console
+}
