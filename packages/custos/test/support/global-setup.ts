@@ -47,9 +47,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   } else {
     let adminUrl = process.env.CUSTOS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
     if (!(await answers(adminUrl))) {
-      const cluster = await startThrowawayCluster(path.join(root, 'cluster'));
+      // Its own folder: the cluster's OS user (postgres, when we are root) cannot enter `root`.
+      const clusterDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-cluster-'));
+      const cluster = await startThrowawayCluster(clusterDir);
       adminUrl = cluster.url;
-      cleanups.unshift(cluster.stop);
+      cleanups.unshift(async () => {
+        await cluster.stop();
+        fs.rmSync(clusterDir, { recursive: true, force: true });
+      });
     }
     project.provide('postgresAdminUrl', adminUrl);
   }
