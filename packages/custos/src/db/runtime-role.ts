@@ -45,7 +45,8 @@ export async function prepareRuntimeRole(owner: Database, config: DatabaseConfig
 
 /**
  * An operator may bring their own runtime login (DATABASE_RUNTIME_URL). It gets custos_runtime's
- * grants by membership, and is refused if it could bypass RLS.
+ * grants by membership, and is refused if it could bypass RLS. custos_runtime is then created
+ * without a password, so it cannot log in by password itself.
  */
 async function adoptRuntimeLogin(owner: Database, runtimeUrl: string): Promise<void> {
   const login = decodeURIComponent(new URL(runtimeUrl).username);
@@ -59,6 +60,5 @@ async function adoptRuntimeLogin(owner: Database, runtimeUrl: string): Promise<v
   if (row.rolsuper || row.rolbypassrls) {
     throw new Error(`the runtime login ${login} of DATABASE_RUNTIME_URL can bypass row-level security; give custos a login without SUPERUSER or BYPASSRLS`);
   }
-  await owner.pool.query(`ALTER ROLE ${quoteIdent(RUNTIME_ROLE)} NOLOGIN`);
   await owner.pool.query(`GRANT ${quoteIdent(RUNTIME_ROLE)} TO ${quoteIdent(login)}`);
 }
