@@ -3,11 +3,10 @@
 // Any row of another tenant seen, changed or lost is a leak.
 import fc from 'fast-check';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.ts';
-import type { Database } from '../../src/db/connect.ts';
 import { withTenant } from '../../src/db/tenant.ts';
-import { createTestDatabase, ENGINE, migratedRuntime, type TestDatabase } from '../support/database.ts';
+import { ENGINE, useMigratedRuntime } from '../support/database.ts';
 import { notesDb, type NotesSchema } from '../support/notes.ts';
 
 type Op =
@@ -31,18 +30,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 const TENANTS = 3;
 
-let testDb: TestDatabase;
-let runtime: Database;
+const handle = useMigratedRuntime();
 let db: Kysely<NotesSchema>;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  runtime = await migratedRuntime(testDb);
-  db = notesDb(runtime);
-});
-afterAll(async () => {
-  await runtime?.close();
-  await testDb?.drop();
+beforeAll(() => {
+  db = notesDb(handle.runtime);
 });
 
 /** Runs one tenant's operations in order; returns the leaks it saw. */

@@ -1,14 +1,12 @@
 import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.ts';
-import type { Database } from '../../src/db/connect.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { transaction } from '../../src/db/transaction.ts';
-import { createTestDatabase, ENGINE, migratedRuntime, type TestDatabase } from '../support/database.ts';
+import { ENGINE, useMigratedRuntime } from '../support/database.ts';
 import { notesDb, type NotesSchema } from '../support/notes.ts';
 
-let testDb: TestDatabase;
-let runtime: Database;
+const handle = useMigratedRuntime();
 let db: Kysely<NotesSchema>;
 const A = newId();
 const B = newId();
@@ -16,16 +14,10 @@ const noteA = newId();
 const noteB = newId();
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  runtime = await migratedRuntime(testDb);
-  db = notesDb(runtime);
+  db = notesDb(handle.runtime);
   await withTenant(db, A, (trx) => trx.insertInto('test_notes').values({ tenant_id: A, id: noteA, body: 'a' }).execute());
   await withTenant(db, B, (trx) => trx.insertInto('test_notes').values({ tenant_id: B, id: noteB, body: 'b' }).execute());
   await withTenant(db, B, (trx) => trx.insertInto('test_note_tags').values({ tenant_id: B, note_id: noteB, tag: 't' }).execute());
-});
-afterAll(async () => {
-  await runtime?.close();
-  await testDb?.drop();
 });
 
 async function notesOfB(): Promise<string[]> {

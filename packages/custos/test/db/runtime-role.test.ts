@@ -1,26 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runtimeLoginProblems } from '../../src/db/catalog.ts';
-import type { Database } from '../../src/db/connect.ts';
 import { RUNTIME_PASSWORD_FILE } from '../../src/db/roles.ts';
-import { createTestDatabase, ENGINE, migratedRuntime, TEST_MIGRATIONS, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, ENGINE, TEST_MIGRATIONS, useMigratedRuntime } from '../support/database.ts';
 
-let testDb: TestDatabase;
-let runtime: Database;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  runtime = await migratedRuntime(testDb);
-});
-afterAll(async () => {
-  await runtime?.close();
-  await testDb?.drop();
-});
+const handle = useMigratedRuntime();
 
 async function attempt(text: string): Promise<'ok' | string> {
   try {
-    await runtime.pool.query(text);
+    await handle.runtime.pool.query(text);
     return 'ok';
   } catch (err) {
     return (err as { code?: string }).code ?? 'error';
@@ -28,18 +17,18 @@ async function attempt(text: string): Promise<'ok' | string> {
 }
 
 async function whoAmI(): Promise<{ session_user: string; current_user: string }> {
-  const { rows } = await runtime.pool.query<{ session_user: string; current_user: string }>('select session_user, current_user');
+  const { rows } = await handle.runtime.pool.query<{ session_user: string; current_user: string }>('select session_user, current_user');
   return rows[0]!;
 }
 
 describe(`runtime login on ${ENGINE}`, () => {
   it('P-TEN-3: every pool of the running server is custos_runtime, which cannot bypass RLS', async () => {
     expect(await whoAmI()).toEqual({ session_user: 'custos_runtime', current_user: 'custos_runtime' });
-    const { rows } = await runtime.pool.query(
+    const { rows } = await handle.runtime.pool.query(
       `select rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication from pg_roles where rolname = 'custos_runtime'`,
     );
     expect(rows[0]).toEqual({ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false });
-    expect(await runtimeLoginProblems(runtime)).toEqual([]);
+    expect(await runtimeLoginProblems(handle.runtime)).toEqual([]);
   });
 
   it('P-TEN-3: RESET ROLE gives nothing back and SET ROLE to the owner is refused', async () => {
@@ -85,12 +74,12 @@ describe(`runtime login on ${ENGINE}`, () => {
 
   it('P-TEN-3: a GRANT by the runtime grants nothing (it owns no table)', async () => {
     await attempt('GRANT SELECT ON test_notes TO PUBLIC');
-    const { rows } = await runtime.pool.query(`select count(*)::int as n from information_schema.role_table_grants where table_name = 'test_notes' and grantee = 'PUBLIC'`);
+    const { rows } = await handle.runtime.pool.query(`select count(*)::int as n from information_schema.role_table_grants where table_name = 'test_notes' and grantee = 'PUBLIC'`);
     expect(rows[0]).toEqual({ n: 0 });
   });
 
   it('P-TEN-3: row_security = off does not switch RLS off for the runtime', async () => {
-    const client = await runtime.pool.connect();
+    const client = await handle.runtime.pool.connect();
     try {
       await client.query('SET row_security = off');
       // With forced RLS and no BYPASSRLS, Postgres refuses the query rather than skip the policy.
@@ -113,7 +102,7 @@ describe(`runtime login on ${ENGINE}`, () => {
       expect(fs.statSync(file).mode & 0o777).toBe(0o600);
       expect(fs.readFileSync(file, 'utf8').trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
     } finally {
-      await migrate(testDb.config, { extraMigrationDirs: [TEST_MIGRATIONS], logDestination: new LogCapture() });
+      await migrate(handle.testDb.config, { extraMigrationDirs: [TEST_MIGRATIONS], logDestination: new LogCapture() });
       await other.drop();
     }
   });

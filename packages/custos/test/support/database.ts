@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/core/config.ts';
 import { migrate } from '../../src/app.ts';
 import { openDatabase, pgliteDir, type Database } from '../../src/db/connect.ts';
@@ -76,4 +76,26 @@ export async function asOwner<T>(config: Config, fn: (owner: Database) => Promis
   } finally {
     await owner.close();
   }
+}
+
+export interface MigratedRuntime {
+  testDb: TestDatabase;
+  runtime: Database;
+}
+
+/**
+ * For a test file that needs a migrated database and its runtime pool: registers the hooks that
+ * create them before the file's tests and drop them after. Read the fields inside tests and hooks.
+ */
+export function useMigratedRuntime(overrides: Partial<Config> = {}): MigratedRuntime {
+  const handle = {} as MigratedRuntime;
+  beforeAll(async () => {
+    handle.testDb = await createTestDatabase(overrides);
+    handle.runtime = await migratedRuntime(handle.testDb);
+  });
+  afterAll(async () => {
+    await handle.runtime?.close();
+    await handle.testDb?.drop();
+  });
+  return handle;
 }
