@@ -5,9 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Config } from './core/config.ts';
 import { createLogger, type Logger } from './core/log.ts';
-import { runtimeLoginProblems, tenantTableProblems } from './db/catalog.ts';
+import { runtimeFunctionProblems, runtimeLoginProblems, tenantTableProblems } from './db/catalog.ts';
 import { openDatabase, type Database } from './db/connect.ts';
-import { MIGRATIONS_DIR, applyMigrations, migrationStatus } from './db/migrate.ts';
+import { MIGRATIONS_DIR, applyMigrations, migrationStatus, withMigrationLock } from './db/migrate.ts';
 import { prepareRuntimeRole } from './db/runtime-role.ts';
 import { installJobSchema } from './jobs/schema.ts';
 import { JobQueue } from './jobs/queue.ts';
@@ -46,10 +46,12 @@ export async function migrate(config: Config, infra: Infrastructure = {}, log?: 
   const logger = log ?? createLogger({ level: config.logLevel, destination: infra.logDestination });
   const owner = await openDatabase(config, 'owner');
   try {
-    await prepareRuntimeRole(owner, config);
-    const applied = await applyMigrations(owner, migrationDirs(infra), logger);
-    await installJobSchema(owner);
-    return applied;
+    return await withMigrationLock(owner, async () => {
+      await prepareRuntimeRole(owner, config);
+      const applied = await applyMigrations(owner, migrationDirs(infra), logger);
+      await installJobSchema(owner);
+      return applied;
+    });
   } finally {
     await owner.close();
   }
@@ -69,24 +71,30 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   const log = createLogger({ level: config.logLevel, destination: infra.logDestination });
   const database = await openDatabase(config, 'runtime');
   const queue = new JobQueue({ database, log, pollingIntervalSeconds: infra.jobPollingIntervalSeconds });
-  infra.jobs?.(queue);
+  const dirs = migrationDirs(infra);
+  let http: FastifyInstance;
   try {
+    infra.jobs?.(queue);
     await queue.start();
+    http = await buildHttpServer({
+      config,
+      log,
+      authenticate: infra.authenticate ?? nobodyIsSignedIn,
+      readiness: async () => ({
+        database: await check(async () => (await database.pool.query('select 1'), [])),
+        migrations: await check(async () => (await migrationStatus(database, dirs)).pending.map((name) => `${name} is pending`)),
+        isolation: await check(async () => [
+          ...(await runtimeLoginProblems(database)),
+          ...(await runtimeFunctionProblems(database)),
+          ...(await tenantTableProblems(database)),
+        ]),
+      }),
+    });
   } catch (err) {
+    await queue.stop().catch(() => undefined);
     await database.close();
     throw err;
   }
-  const dirs = migrationDirs(infra);
-  const http = await buildHttpServer({
-    config,
-    log,
-    authenticate: infra.authenticate ?? nobodyIsSignedIn,
-    readiness: async () => ({
-      database: await check(async () => (await database.pool.query('select 1'), [])),
-      migrations: await check(async () => (await migrationStatus(database, dirs)).pending.map((name) => `${name} is pending`)),
-      isolation: await check(async () => [...(await runtimeLoginProblems(database)), ...(await tenantTableProblems(database))]),
-    }),
-  });
 
   let closing: Promise<void> | undefined;
   return {

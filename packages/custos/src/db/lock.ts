@@ -19,17 +19,27 @@ export class DataDirLockedError extends Error {
   }
 }
 
+// Directories this process holds. A lock file naming our own pid that is not in this set was left
+// by an earlier process that had the same pid (a container's pid 1 after a crash): it is stale.
+const heldHere = new Set<string>();
+
 /** Takes the lock or throws; returns the function that releases it. */
 export function lockDirectory(dir: string): () => void {
-  const lockPath = path.join(dir, 'custos.lock');
+  const lockPath = path.resolve(dir, 'custos.lock');
+  if (heldHere.has(lockPath)) throw new DataDirLockedError(dir, process.pid);
   for (let attempt = 0; attempt < 2; attempt += 1) {
     try {
       fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx', mode: 0o600 });
-      return () => fs.rmSync(lockPath, { force: true });
+      heldHere.add(lockPath);
+      return () => {
+        heldHere.delete(lockPath);
+        fs.rmSync(lockPath, { force: true });
+      };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(fs.readFileSync(lockPath, 'utf8'));
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) throw new DataDirLockedError(dir, holder);
+      const alive = Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder);
+      if (alive) throw new DataDirLockedError(dir, holder);
       fs.rmSync(lockPath, { force: true }); // stale: its process is gone
     }
   }

@@ -1,6 +1,6 @@
 // Forward-only migrations: plain .sql files applied in name order by the schema owner, each in its
-// own transaction, under an advisory lock so that several servers starting at once apply each
-// migration exactly once. Each is recorded with the SHA-256 of its text; a file edited after it was
+// own transaction, under an advisory lock (withMigrationLock) so that several servers starting at
+// once apply each migration exactly once. Each is recorded with the SHA-256 of its text; a file edited after it was
 // applied, or an applied migration this version of custos does not know, stops the run.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -87,37 +87,55 @@ export async function migrationStatus(database: Database, dirs: readonly string[
   return compareMigrations(readMigrations(dirs), await recordedMigrations(database.pool));
 }
 
+/**
+ * Runs fn while holding the migration lock, so that servers starting at once migrate one after
+ * another. The lock is a session-level advisory lock on a connection of its own; fn uses the
+ * pool's other connection. The embedded engine needs none: its file lock already admits a single
+ * process, and its pool has one connection.
+ */
+export async function withMigrationLock<T>(owner: Database, fn: () => Promise<T>): Promise<T> {
+  if (owner.identity !== 'owner') throw new MigrationError('migrations run as the schema owner');
+  if (owner.engine === 'pglite') return fn();
+  const client = await owner.pool.connect();
+  try {
+    await client.query('select pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await fn();
+    } finally {
+      await client.query('select pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** Applies pending migrations, each in its own transaction. Call it under withMigrationLock(). */
 export async function applyMigrations(owner: Database, dirs: readonly string[], log: Logger): Promise<string[]> {
   if (owner.identity !== 'owner') throw new MigrationError('migrations run as the schema owner');
   const files = readMigrations(dirs);
   const client = await owner.pool.connect();
   try {
-    await client.query('select pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
-    try {
-      await client.query(`create table if not exists custos_migrations (
-        name text primary key,
-        checksum text not null,
-        applied_at timestamptz not null default now()
-      )`);
-      const status = compareMigrations(files, await recordedMigrations(client));
-      const applied: string[] = [];
-      for (const file of files.filter((f) => status.pending.includes(f.name))) {
-        await client.query('begin');
-        try {
-          await client.query(file.sql);
-          await client.query('insert into custos_migrations (name, checksum) values ($1, $2)', [file.name, file.checksum]);
-          await client.query('commit');
-        } catch (err) {
-          await client.query('rollback');
-          throw new MigrationError(`migration ${file.name} failed: ${(err as Error).message}`);
-        }
-        log.info({ migration: file.name }, 'migration applied');
-        applied.push(file.name);
+    await client.query(`create table if not exists custos_migrations (
+      name text primary key,
+      checksum text not null,
+      applied_at timestamptz not null default now()
+    )`);
+    const status = compareMigrations(files, await recordedMigrations(client));
+    const applied: string[] = [];
+    for (const file of files.filter((f) => status.pending.includes(f.name))) {
+      await client.query('begin');
+      try {
+        await client.query(file.sql);
+        await client.query('insert into custos_migrations (name, checksum) values ($1, $2)', [file.name, file.checksum]);
+        await client.query('commit');
+      } catch (err) {
+        await client.query('rollback');
+        throw new MigrationError(`migration ${file.name} failed: ${(err as Error).message}`);
       }
-      return applied;
-    } finally {
-      await client.query('select pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]);
+      log.info({ migration: file.name }, 'migration applied');
+      applied.push(file.name);
     }
+    return applied;
   } finally {
     client.release();
   }

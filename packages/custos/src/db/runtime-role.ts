@@ -13,18 +13,10 @@ export async function prepareRuntimeRole(owner: Database, config: DatabaseConfig
   const password = owner.engine === 'postgres' && !config.databaseRuntimeUrl
     ? ` PASSWORD ${quoteLiteral(runtimePassword(config.dataDir, config.runtimePassword))}`
     : '';
-  const exists = await pool.query(`select 1 from pg_roles where rolname = $1`, [RUNTIME_ROLE]);
-  if (exists.rowCount === 0) {
-    try {
-      await pool.query(`CREATE ROLE ${role} ${ATTRIBUTES}${password}`);
-    } catch (err) {
-      // Roles are cluster-wide: another database's migration may have created it a moment ago.
-      if ((err as { code?: string }).code !== '42710' && (err as { code?: string }).code !== '23505') throw err;
-      await pool.query(`ALTER ROLE ${role} ${ATTRIBUTES}${password}`);
-    }
-  } else {
-    await pool.query(`ALTER ROLE ${role} ${ATTRIBUTES}${password}`);
-  }
+  await retryClusterRace(async () => {
+    const exists = await pool.query(`select 1 from pg_roles where rolname = $1`, [RUNTIME_ROLE]);
+    await pool.query(`${exists.rowCount === 0 ? 'CREATE' : 'ALTER'} ROLE ${role} ${ATTRIBUTES}${password}`);
+  });
 
   const database = quoteIdent((await pool.query<{ db: string }>('select current_database() as db')).rows[0]!.db);
   await pool.query(`GRANT CONNECT ON DATABASE ${database} TO ${role}`);
@@ -40,6 +32,22 @@ export async function prepareRuntimeRole(owner: Database, config: DatabaseConfig
     // pool refuses. custos sets its tenant with SET LOCAL, so it needs neither.
     await pool.query(`REVOKE EXECUTE ON FUNCTION pg_catalog.set_config(text, text, boolean) FROM PUBLIC`);
     await pool.query(`REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC`);
+  }
+}
+
+// Roles are cluster-wide, and the migration lock is per database: migrations of other databases on
+// the same server may create or alter the role at the same moment ("tuple concurrently updated",
+// or a duplicate on create). Such a race is retried; the statements are idempotent.
+const CLUSTER_RACE_CODES = new Set(['XX000', '23505', '42710', '40001']);
+
+async function retryClusterRace(fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 5 || !CLUSTER_RACE_CODES.has((err as { code?: string }).code ?? '')) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 50));
+    }
   }
 }
 
@@ -60,5 +68,7 @@ async function adoptRuntimeLogin(owner: Database, runtimeUrl: string): Promise<v
   if (row.rolsuper || row.rolbypassrls) {
     throw new Error(`the runtime login ${login} of DATABASE_RUNTIME_URL can bypass row-level security; give custos a login without SUPERUSER or BYPASSRLS`);
   }
-  await owner.pool.query(`GRANT ${quoteIdent(RUNTIME_ROLE)} TO ${quoteIdent(login)}`);
+  await retryClusterRace(async () => {
+    await owner.pool.query(`GRANT ${quoteIdent(RUNTIME_ROLE)} TO ${quoteIdent(login)}`);
+  });
 }

@@ -9,7 +9,7 @@ import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Authenticator } from './auth.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
-import { registerErrorHandling } from './plugins/errors.ts';
+import { frameworkErrorHandler, registerErrorHandling } from './plugins/errors.ts';
 import { registerHttpsOnly } from './plugins/https-only.ts';
 import { registerRequestLog, requestIdFrom } from './plugins/request-log.ts';
 import { registerSecurityHeaders } from './plugins/security-headers.ts';
@@ -37,6 +37,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
     // In-flight requests finish on close; idle keep-alive sockets do not hold shutdown up.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
     ...(config.tls
       ? {
           https: {

@@ -36,7 +36,9 @@ export function payloadProblems(value: unknown, at = 'payload'): string[] {
   if (typeof value === 'string') return TOKEN.test(value) ? [] : [`${at} is not an id or a short token`];
   if (Array.isArray(value)) return value.flatMap((item, i) => payloadProblems(item, `${at}[${i}]`));
   if (typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) => payloadProblems(item, `${at}.${key}`));
+    return Object.entries(value).flatMap(([key, item]) =>
+      TOKEN.test(key) ? payloadProblems(item, `${at}.${key}`) : [`${at} has a key that is not a short token`],
+    );
   }
   return [`${at} has a type a job payload cannot carry`];
 }

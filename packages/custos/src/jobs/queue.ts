@@ -91,6 +91,8 @@ export class JobQueue {
   }
 
   async start(): Promise<void> {
+    // Set first, so that stop() after a failed start still stops whatever did start.
+    this.#started = true;
     await this.#boss.start();
     for (const contract of this.#contracts.values()) {
       await this.#boss.createQueue(contract.name, {
@@ -113,7 +115,6 @@ export class JobQueue {
       );
       this.#workers.set(name, workerId);
     }
-    this.#started = true;
   }
 
   async #run(contract: AnyContract, handler: JobHandler<Record<string, unknown>>, job: { id: string; data: unknown; retryCount?: number }): Promise<void> {

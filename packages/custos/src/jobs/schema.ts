@@ -28,5 +28,13 @@ export async function installJobSchema(owner: Database): Promise<void> {
   await owner.pool.query(`GRANT USAGE ON SCHEMA ${schema} TO ${role}`);
   await owner.pool.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ${schema} TO ${role}`);
   await owner.pool.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role}`);
-  await owner.pool.query(`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} TO ${role}`);
+  // Functions are executable by PUBLIC by default, and some of pg-boss's run the SQL text they are
+  // given (job_table_run). On the embedded engine, where the authenticated user is a superuser,
+  // such a function would let the runtime rebuild any statement the runtime pool refuses. So the
+  // runtime may call only the functions pg-boss needs at run time, none of which executes text
+  // from its arguments (create_queue formats fixed templates with %I-quoted names).
+  await owner.pool.query(`REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA ${schema} FROM PUBLIC`);
+  for (const fn of RUNTIME_FUNCTIONS) await owner.pool.query(`GRANT EXECUTE ON FUNCTION ${schema}.${fn} TO ${role}`);
 }
+
+export const RUNTIME_FUNCTIONS = ['job_now()', 'create_queue(text, jsonb)', 'job_table_format(text, text)'];

@@ -1,7 +1,7 @@
 // The catalog test: fails the build when a table with a tenant_id lacks enabled and forced RLS with
 // a tenant policy, or when the runtime pool's login could bypass RLS.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runtimeLoginProblems, tenantTableProblems } from '../../src/db/catalog.ts';
+import { runtimeFunctionProblems, runtimeLoginProblems, tenantTableProblems } from '../../src/db/catalog.ts';
 import { openDatabase, type Database } from '../../src/db/connect.ts';
 import { asOwner, createTestDatabase, ENGINE, migratedRuntime, type TestDatabase } from '../support/database.ts';
 
@@ -40,6 +40,26 @@ describe(`catalog checks on ${ENGINE}`, () => {
     expect(await runtimeLoginProblems(runtime!)).toEqual([]);
   });
 
+  it('P-TEN-3: the runtime may call no SECURITY DEFINER function and no unreviewed dynamic-SQL function', async () => {
+    expect(await runtimeFunctionProblems(runtime!)).toEqual([]);
+  });
+
+  it('P-TEN-3: the function check catches a grant on a function that runs its argument as SQL', async () => {
+    await ownerDdl([
+      'GRANT EXECUTE ON FUNCTION custos_jobs.job_table_run(text, text, text) TO custos_runtime',
+      'CREATE FUNCTION definer_fn() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$',
+    ]);
+    expect(await runtimeFunctionProblems(runtime!)).toEqual([
+      'custos_jobs.job_table_run: runs dynamic SQL and the runtime may call it',
+      'public.definer_fn: a SECURITY DEFINER function the runtime may call',
+    ]);
+    await ownerDdl([
+      'REVOKE EXECUTE ON FUNCTION custos_jobs.job_table_run(text, text, text) FROM custos_runtime',
+      'DROP FUNCTION definer_fn()',
+    ]);
+    expect(await runtimeFunctionProblems(runtime!)).toEqual([]);
+  });
+
   it('P-TEN-3: the check does catch a login that could bypass RLS (the owner)', async () => {
     await runtime?.close();
     runtime = undefined;
@@ -73,8 +93,13 @@ describe(`catalog checks on ${ENGINE}`, () => {
       'CREATE TABLE bad_no_policy (tenant_id uuid NOT NULL, id int, PRIMARY KEY (tenant_id, id))',
       'ALTER TABLE bad_no_policy ENABLE ROW LEVEL SECURITY',
       'ALTER TABLE bad_no_policy FORCE ROW LEVEL SECURITY',
+      // A view reads with its owner's rights (superuser on the embedded engine: RLS skipped).
+      'CREATE VIEW bad_view AS SELECT * FROM test_notes',
+      'CREATE VIEW good_view WITH (security_invoker = true) AS SELECT * FROM test_notes',
+      'CREATE MATERIALIZED VIEW bad_matview AS SELECT * FROM test_notes',
     ]);
-    expect(problems).toEqual([
+    // Sorted here: the engines' collations order names with underscores differently.
+    expect([...problems].sort()).toEqual([
       'bad_check: a policy\'s WITH CHECK does not restrict writes to the current tenant',
       'bad_key_order: tenant_id is not first in the primary key',
       'bad_no_policy: has no policy',
@@ -83,6 +108,8 @@ describe(`catalog checks on ${ENGINE}`, () => {
       'bad_no_rls: has no policy',
       'bad_not_forced: row-level security is not forced',
       'bad_open_policy: a policy does not restrict rows to the current tenant',
-    ]);
+      'bad_matview: a materialized view of tenant rows cannot have row-level security',
+      'bad_view: a view of tenant rows without security_invoker',
+    ].sort());
   });
 });

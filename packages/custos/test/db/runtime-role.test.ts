@@ -45,6 +45,9 @@ describe(`runtime login on ${ENGINE}`, () => {
     "select set_config('session_' || 'authorization', 'postgres', false)",
     "DO $$ BEGIN EXECUTE 'SET SESSION AUTHORIZATION post' || 'gres'; END $$",
     'SET U&"session_authorizatio\\006E" = \'postgres\'',
+    // Functions that already exist and run the SQL text they are given (pg-boss's).
+    "select custos_jobs.job_table_run('SET SESSION AUTHORI' || 'ZATION postgres')",
+    "select custos_jobs.job_table_run_async('x', 1, 'SET SESSION AUTHORI' || 'ZATION postgres')",
   ])('P-TEN-3: %s cannot give the session back to a superuser', async (statement) => {
     expect(await attempt(statement)).not.toBe('ok');
     expect(await whoAmI()).toEqual({ session_user: 'custos_runtime', current_user: 'custos_runtime' });

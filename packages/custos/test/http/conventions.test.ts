@@ -86,6 +86,24 @@ describe(`HTTP conventions on ${ENGINE}`, () => {
     }
   });
 
+  it('a text/plain body is an unsupported media type, not a string to validate', async () => {
+    const res = await inject({ method: 'POST', url: '/v1/echo', headers: { ...RW, 'content-type': 'text/plain' }, payload: 'hello' });
+    expect([res.statusCode, res.json().error.code]).toEqual([415, 'unsupported_media_type']);
+  });
+
+  it('a malformed URL is a 400 in the error shape that does not echo the path', async () => {
+    const res = await inject({ url: '/v1/things/%zzsecret-in-path', headers: RW });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_request');
+    expect(res.body).not.toContain('secret-in-path');
+  });
+
+  it('throwing something that is not an Error is still a 500 in the error shape', async () => {
+    const res = await inject({ url: '/v1/throws-null', headers: RW });
+    expect(res.statusCode).toBe(500);
+    expect(res.json().error.code).toBe('internal');
+  });
+
   it('an unexpected failure is a 500 with a fixed message: no stack, no SQL, no data', async () => {
     const res = await inject({ url: '/v1/boom', headers: RW });
     expect(res.statusCode).toBe(500);

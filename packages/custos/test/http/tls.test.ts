@@ -52,6 +52,10 @@ describe(`TLS on ${ENGINE}`, () => {
     const redirected = await http.inject({ url: '/docs?x=1', headers: { 'x-forwarded-proto': 'http' } });
     expect(redirected.statusCode).toBe(308);
     expect(redirected.headers.location).toBe('https://custos.example/docs?x=1');
+    // A path that looks like another host stays on the public origin.
+    const sneaky = await http.inject({ url: '//evil.example/x', headers: { 'x-forwarded-proto': 'http' } });
+    expect(sneaky.statusCode).toBe(308);
+    expect(new URL(sneaky.headers.location as string).host).toBe('custos.example');
     const refused = await http.inject({ method: 'POST', url: '/v1/anything', headers: { 'x-forwarded-proto': 'http' }, payload: {} });
     expect(refused.statusCode).toBe(400);
     expect(refused.json().error.code).toBe('https_required');

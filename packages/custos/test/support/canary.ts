@@ -55,7 +55,9 @@ export async function sweepRoutes(
   for (const [template, operations] of Object.entries(doc.paths)) {
     for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
       for (const extraHeaders of [{}, ...credentials]) {
-        const url = template.replace(/\{[^}]+\}/g, () => canaries.plant(`path of ${method} ${template}`)) +
+        // Path parameters alternate between plain canaries and malformed percent-encoding around one.
+        const broken = Object.keys(extraHeaders).length % 2 === 1;
+        const url = template.replace(/\{[^}]+\}/g, () => `${broken ? '%zz' : ''}${canaries.plant(`path of ${method} ${template}`)}`) +
           `?q=${canaries.plant(`query of ${method} ${template}`)}&token=${canaries.plant('token in query')}`;
         const headers = {
           authorization: `Bearer ${canaries.plant('Authorization header')}`,

@@ -37,6 +37,9 @@ export function registerTestRoutes(http: FastifyInstance, hooks: { slow?: () => 
   routes.post('/v1/boom', async (request) => {
     throw new Error(`could not store ${JSON.stringify(request.body)}`);
   });
+  routes.get('/v1/throws-null', async () => {
+    throw null;
+  });
   routes.get('/v1/slow', async () => {
     await hooks.slow?.();
     return { done: true };

@@ -14,6 +14,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_TYPE: 'unsupported_media_type',
   FST_ERR_CTP_INVALID_TYPE: 'unsupported_media_type',
   FST_ERR_VALIDATION: 'invalid_request',
+  FST_ERR_BAD_URL: 'invalid_request',
+  FST_ERR_ASYNC_CONSTRAINT: 'invalid_request',
 };
 
 interface ValidationIssue {
@@ -32,8 +34,12 @@ function validationDetails(err: FastifyError): ValidationIssue[] {
   return [];
 }
 
+const INTERNAL_MESSAGE = 'something went wrong on our side; the request id in the response headers helps us find it';
+
 export function toAppError(err: unknown): AppError {
   if (isAppError(err)) return err;
+  // Anything can be thrown, null included.
+  if (typeof err !== 'object' || err === null) return new AppError('internal', INTERNAL_MESSAGE);
   const fastifyError = err as Partial<FastifyError>;
   if (fastifyError.validation) {
     return new AppError('invalid_request', 'the request does not match the schema', validationDetails(fastifyError as FastifyError));
@@ -47,7 +53,7 @@ export function toAppError(err: unknown): AppError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AppError(status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'invalid_request', messageFor('invalid_request'));
   }
-  return new AppError('internal', 'something went wrong on our side; the request id in the response headers helps us find it');
+  return new AppError('internal', INTERNAL_MESSAGE);
 }
 
 function messageFor(code: ErrorCode): string {
@@ -59,7 +65,18 @@ function messageFor(code: ErrorCode): string {
   }
 }
 
+/**
+ * For Fastify's frameworkErrors option: errors raised before routing (a malformed URL) answer in
+ * the same shape as every other error; Fastify's own body would echo the path back.
+ */
+export function frameworkErrorHandler(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const appError = toAppError(err);
+  void reply.status(appError.status).send(errorBody(appError));
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
+  // The API speaks JSON only: a text/plain body is an unsupported media type, not a string.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(err);
     if (appError.status >= 500) request.log.error({ err, code: appError.code }, 'request failed');

@@ -9,8 +9,10 @@ const PROBES = new Set(['/healthz', '/readyz']);
 export function registerHttpsOnly(app: FastifyInstance, publicUrl: URL): void {
   app.addHook('onRequest', async (request, reply) => {
     if (request.protocol === 'https' || PROBES.has(request.url.split('?')[0] ?? '')) return;
-    if (request.method === 'GET' || request.method === 'HEAD') {
-      return reply.redirect(new URL(request.url, publicUrl).toString(), 308);
+    // Only an origin-form target ("/path?query") is redirected, and onto the public origin by
+    // concatenation: resolving "//evil.example/x" as a URL would leave for another host.
+    if ((request.method === 'GET' || request.method === 'HEAD') && request.url.startsWith('/')) {
+      return reply.redirect(publicUrl.origin + request.url, 308);
     }
     throw new AppError('https_required', `use ${publicUrl.origin}`);
   });
