@@ -14,11 +14,14 @@ export const ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  key_shredded: 410,
   rate_limited: 429,
   internal: 500,
+  sealed_data_invalid: 500,
   not_ready: 503,
   database_busy: 503,
   shutting_down: 503,
+  key_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,0 +1,45 @@
+// The primitive: AES-256-GCM with 96-bit nonces and 128-bit tags (node:crypto), and HKDF-SHA256.
+// Everything custos seals goes through these two functions; known-answer vectors test them.
+import crypto from 'node:crypto';
+
+export const KEY_BYTES = 32;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+
+export function aesGcmEncrypt(key: Buffer, nonce: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+  const cipher = crypto.createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** Returns the plaintext, or null when the tag does not verify (wrong key, AAD or any byte). */
+export function aesGcmDecrypt(key: Buffer, nonce: Buffer, sealed: Buffer, aad: Buffer): Buffer | null {
+  if (sealed.length < TAG_BYTES) return null;
+  const decipher = crypto.createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  try {
+    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
+  } catch {
+    return null;
+  }
+}
+
+export function hkdf(ikm: Buffer, salt: Buffer, info: Buffer | string, length = KEY_BYTES): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', ikm, salt, typeof info === 'string' ? Buffer.from(info) : info, length));
+}
+
+/**
+ * Length-prefixed concatenation: the encoding of every AAD and HKDF info custos builds, so that
+ * ("ab","c") and ("a","bc") never collide.
+ */
+export function encodeParts(parts: ReadonlyArray<string | Buffer>): Buffer {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    chunks.push(length, bytes);
+  }
+  return Buffer.concat(chunks);
+}
