@@ -1,0 +1,149 @@
+// The keystore: per-tenant root secrets, per-person secrets and instance secrets, each wrapped by
+// the master key, kept outside the main database (locally a file in the data dir; a KMS or a small
+// separate key database in large deployments, behind the same interface). Shredding deletes a
+// secret: every database backup then holds data keys that nobody can unwrap (P-RET-5). The
+// keystore's own backups must expire within the policy's backup window.
+//
+// The file is shared by the server and the CLI: writes take a lock file and replace the file
+// atomically; readers cache opened secrets for a short while, so a secret shredded by another
+// process stops opening there within CACHE_TTL_MS.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { AppError } from '../core/errors.ts';
+import { KEY_BYTES } from './aead.ts';
+import type { KeyProvider } from './key-provider.ts';
+
+export const KEYSTORE_FILE_NAME = 'keystore.json';
+export const CACHE_TTL_MS = 30_000;
+const LOCK_WAIT_MS = 10_000;
+
+/** `tenant:<uuid>`, `person:<uuid>` or `instance:<name>`. */
+export type SecretId = `tenant:${string}` | `person:${string}` | `instance:${string}`;
+
+const fileSchema = z.object({
+  format: z.literal(1),
+  entries: z.record(z.string(), z.object({ kekVersion: z.number().int().positive(), blob: z.string() })),
+  // Ids only, so that a shredded secret says "shredded" rather than "missing".
+  shredded: z.array(z.string()),
+});
+type KeystoreFile = z.infer<typeof fileSchema>;
+
+const EMPTY: KeystoreFile = { format: 1, entries: {}, shredded: [] };
+
+export class Keystore {
+  readonly #file: string;
+  readonly #provider: KeyProvider;
+  readonly #cache = new Map<string, { secret: Buffer; until: number }>();
+
+  constructor(dataDir: string, provider: KeyProvider) {
+    this.#file = path.join(dataDir, KEYSTORE_FILE_NAME);
+    this.#provider = provider;
+  }
+
+  /** The secret of `id`, created on first use unless it was shredded. */
+  async secret(id: SecretId, options: { create?: boolean } = { create: true }): Promise<Buffer> {
+    const cached = this.#cache.get(id);
+    if (cached && cached.until > Date.now()) return cached.secret;
+    let file = this.#read();
+    let entry = file.entries[id];
+    if (!entry) {
+      if (file.shredded.includes(id)) throw new AppError('key_shredded', 'this data was erased: its key no longer exists');
+      if (!options.create) throw new AppError('key_unavailable', 'no key exists for this data');
+      file = await this.#update(async (current) => {
+        if (!current.entries[id] && !current.shredded.includes(id)) {
+          const wrapped = await this.#provider.wrap(crypto.randomBytes(KEY_BYTES), Buffer.from(id));
+          current.entries[id] = { kekVersion: wrapped.kekVersion, blob: wrapped.blob.toString('base64') };
+        }
+      });
+      entry = file.entries[id];
+      if (!entry) throw new AppError('key_shredded', 'this data was erased: its key no longer exists');
+    }
+    const secret = await this.#provider.unwrap({ kekVersion: entry.kekVersion, blob: Buffer.from(entry.blob, 'base64') }, Buffer.from(id));
+    this.#cache.set(id, { secret, until: Date.now() + CACHE_TTL_MS });
+    return secret;
+  }
+
+  /** Deletes the secret for good. Idempotent. */
+  async shred(id: SecretId): Promise<void> {
+    await this.#update(async (current) => {
+      delete current.entries[id];
+      if (!current.shredded.includes(id)) current.shredded.push(id);
+    });
+    this.#cache.delete(id);
+  }
+
+  /** Re-wraps every secret under the provider's current master key version; returns how many. */
+  async rewrap(): Promise<number> {
+    let count = 0;
+    const current = await this.#provider.currentVersion();
+    await this.#update(async (file) => {
+      for (const [id, entry] of Object.entries(file.entries)) {
+        if (entry.kekVersion === current) continue;
+        const secret = await this.#provider.unwrap({ kekVersion: entry.kekVersion, blob: Buffer.from(entry.blob, 'base64') }, Buffer.from(id));
+        const wrapped = await this.#provider.wrap(secret, Buffer.from(id));
+        file.entries[id] = { kekVersion: wrapped.kekVersion, blob: wrapped.blob.toString('base64') };
+        count += 1;
+      }
+    });
+    return count;
+  }
+
+  /** The master key versions the keystore's entries are wrapped under. */
+  kekVersionsInUse(): Set<number> {
+    return new Set(Object.values(this.#read().entries).map((entry) => entry.kekVersion));
+  }
+
+  #read(): KeystoreFile {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.#file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(EMPTY);
+      throw err;
+    }
+    const parsed = fileSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) throw new Error(`the keystore ${this.#file} is damaged`);
+    return parsed.data;
+  }
+
+  async #update(change: (file: KeystoreFile) => Promise<void>): Promise<KeystoreFile> {
+    const release = await this.#lock();
+    try {
+      const file = this.#read();
+      await change(file);
+      const temp = `${this.#file}.${process.pid}.tmp`;
+      const fd = fs.openSync(temp, 'w', 0o600);
+      try {
+        fs.writeFileSync(fd, JSON.stringify(file) + '\n');
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(temp, this.#file);
+      return file;
+    } finally {
+      release();
+    }
+  }
+
+  /** A lock file beside the keystore; one left by a dead process is taken over after a while. */
+  async #lock(): Promise<() => void> {
+    const lockFile = `${this.#file}.lock`;
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (;;) {
+      try {
+        fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
+        return () => fs.rmSync(lockFile, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (Date.now() > deadline) {
+          fs.rmSync(lockFile, { force: true }); // its holder died mid-write
+          continue;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+      }
+    }
+  }
+}
