@@ -7,6 +7,15 @@ export interface MigrationsTable {
   applied_at: Generated<Date>;
 }
 
+export interface TenantKeysTable {
+  tenant_id: string;
+  version: number;
+  kek_version: number;
+  wrapped: Buffer;
+  created_at: Generated<Date>;
+}
+
 export interface Schema {
   custos_migrations: MigrationsTable;
+  tenant_keys: TenantKeysTable;
 }

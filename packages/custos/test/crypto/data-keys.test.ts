@@ -1,0 +1,142 @@
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../src/core/ids.ts';
+import { DataKeys } from '../../src/crypto/data-keys.ts';
+import { sealedKeyVersion, type SealContext } from '../../src/crypto/envelope.ts';
+import { Keystore } from '../../src/crypto/keystore.ts';
+import { LocalKeyFile } from '../../src/crypto/local-key-file.ts';
+import { Sealer } from '../../src/crypto/sealer.ts';
+import { openDatabase, pgliteDir } from '../../src/db/connect.ts';
+import { withTenant } from '../../src/db/tenant.ts';
+import { adminQuery, ENGINE, useMigratedRuntime } from '../support/database.ts';
+
+const handle = useMigratedRuntime();
+let keys: LocalKeyFile;
+
+/** A fresh view of the keys, as another server or a restart would have: nothing cached. */
+function freshSealer(): Sealer {
+  const keystore = new Keystore(handle.testDb.config.dataDir, keys);
+  return new Sealer(new DataKeys(keys, keystore), keystore);
+}
+
+beforeAll(() => {
+  keys = LocalKeyFile.open(handle.testDb.config.dataDir);
+});
+
+const ctxFor = (tenantId: string, rowId: string): SealContext => ({ tenantId, table: 'test_notes', column: 'body', rowId });
+
+/** Seals a note's body and stores it in test_notes. */
+async function storeNote(sealer: Sealer, tenantId: string, text: string): Promise<string> {
+  const id = newId();
+  await withTenant(handle.runtime.db, tenantId, async (trx) => {
+    const sealed = await sealer.seal(trx, ctxFor(tenantId, id), Buffer.from(text));
+    await trx.withTables<{ test_notes: { tenant_id: string; id: string; body: string } }>()
+      .insertInto('test_notes').values({ tenant_id: tenantId, id, body: sealed.toString('base64') }).execute();
+  });
+  return id;
+}
+
+async function readNote(sealer: Sealer, tenantId: string, id: string): Promise<string> {
+  return withTenant(handle.runtime.db, tenantId, async (trx) => {
+    const row = await trx.withTables<{ test_notes: { tenant_id: string; id: string; body: string } }>()
+      .selectFrom('test_notes').select('body').where('id', '=', id).executeTakeFirstOrThrow();
+    return (await sealer.open(trx, ctxFor(tenantId, id), Buffer.from(row.body, 'base64'))).toString();
+  });
+}
+
+describe(`data keys on ${ENGINE}`, () => {
+  it('P-ENC-1: content is sealed under a per-tenant data key that is stored only wrapped', async () => {
+    const sealer = freshSealer();
+    const tenant = newId();
+    const id = await storeNote(sealer, tenant, 'my private prompt');
+    expect(await readNote(freshSealer(), tenant, id)).toBe('my private prompt');
+    const stored = await withTenant(handle.runtime.db, tenant, (trx) => trx.selectFrom('tenant_keys').selectAll().execute());
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.wrapped.length).toBeGreaterThan(32 + 16);
+    const body = await withTenant(handle.runtime.db, tenant, (trx) => trx.withTables<{ test_notes: { body: string; id: string } }>()
+      .selectFrom('test_notes').select('body').where('id', '=', id).executeTakeFirstOrThrow());
+    expect(Buffer.from(body.body, 'base64').includes(Buffer.from('my private prompt'))).toBe(false);
+  });
+
+  it('P-ENC-1: a tenant transaction cannot seal for, or open with the keys of, another tenant', async () => {
+    const sealer = freshSealer();
+    const a = newId();
+    const b = newId();
+    const idB = await storeNote(sealer, b, 'b secret');
+    // Under A, B's keys are invisible (RLS), and A cannot create keys for B either.
+    await expect(withTenant(handle.runtime.db, a, (trx) => freshSealer().seal(trx, ctxFor(b, newId()), Buffer.from('x')))).rejects.toMatchObject({ code: '42501' });
+    const bodyOfB = await withTenant(handle.runtime.db, b, (trx) => trx.withTables<{ test_notes: { body: string; id: string } }>()
+      .selectFrom('test_notes').select('body').where('id', '=', idB).executeTakeFirstOrThrow());
+    await expect(withTenant(handle.runtime.db, a, (trx) => freshSealer().open(trx, ctxFor(b, idB), Buffer.from(bodyOfB.body, 'base64'))))
+      .rejects.toMatchObject({ code: 'key_unavailable' });
+  });
+
+  it('P-ENC-4: DEK rotation seals new writes under the new version while old values still open', async () => {
+    const sealer = freshSealer();
+    const tenant = newId();
+    const before = await storeNote(sealer, tenant, 'sealed under v1');
+    const version = await withTenant(handle.runtime.db, tenant, (trx) => sealer.rotateDataKey(trx, tenant));
+    expect(version).toBe(2);
+    const after = await storeNote(sealer, tenant, 'sealed under v2');
+    const versions = await withTenant(handle.runtime.db, tenant, async (trx) => {
+      const rows = await trx.withTables<{ test_notes: { body: string; id: string } }>().selectFrom('test_notes').select(['id', 'body']).execute();
+      return Object.fromEntries(rows.map((row) => [row.id, sealedKeyVersion(Buffer.from(row.body, 'base64'))]));
+    });
+    expect(versions).toEqual({ [before]: 1, [after]: 2 });
+    const reader = freshSealer();
+    expect([await readNote(reader, tenant, before), await readNote(reader, tenant, after)]).toEqual(['sealed under v1', 'sealed under v2']);
+  });
+});
+
+describe(`crypto-shredding and backups on ${ENGINE}`, () => {
+  it('P-RET-5: a backup taken before shredding a tenant, restored afterwards, opens nothing of that tenant', async () => {
+    const sealer = freshSealer();
+    const shredded = newId();
+    const kept = newId();
+    const shreddedNotes = [await storeNote(sealer, shredded, 'erase me'), await storeNote(sealer, shredded, 'me too')];
+    const keptNote = await storeNote(sealer, kept, 'keep me');
+
+    const restore = await takeBackup();
+    await sealer.shredTenant(shredded);
+    for (const id of shreddedNotes) await expect(readNote(sealer, shredded, id)).rejects.toMatchObject({ code: 'key_shredded' });
+    await restore();
+
+    // The restored database holds the tenant's rows and wrapped data keys again...
+    const rows = await withTenant(handle.runtime.db, shredded, (trx) => trx.selectFrom('tenant_keys').select('version').execute());
+    expect(rows.length).toBeGreaterThan(0);
+    // ...and none of it opens, for this server or any other; the other tenant is untouched.
+    for (const reader of [sealer, freshSealer()]) {
+      for (const id of shreddedNotes) await expect(readNote(reader, shredded, id)).rejects.toMatchObject({ code: 'key_shredded' });
+      expect(await readNote(reader, kept, keptNote)).toBe('keep me');
+    }
+  });
+});
+
+/** Takes a backup of the database now; the function it returns restores it in place. */
+async function takeBackup(): Promise<() => Promise<void>> {
+  const config = handle.testDb.config;
+  if (ENGINE === 'pglite') {
+    // The embedded engine's backup is a copy of its files, taken while it is closed.
+    await handle.runtime.close();
+    const copy = `${pgliteDir(config.dataDir)}.backup-${crypto.randomBytes(4).toString('hex')}`;
+    fs.cpSync(pgliteDir(config.dataDir), copy, { recursive: true });
+    handle.runtime = await openDatabase(config, 'runtime');
+    return async () => {
+      await handle.runtime.close();
+      fs.rmSync(pgliteDir(config.dataDir), { recursive: true });
+      fs.renameSync(copy, pgliteDir(config.dataDir));
+      handle.runtime = await openDatabase(config, 'runtime');
+    };
+  }
+  const dump = execFileSync('pg_dump', ['-Fc', config.databaseUrl!]);
+  return async () => {
+    await handle.runtime.close();
+    const name = new URL(config.databaseUrl!).pathname.slice(1);
+    await adminQuery(handle.testDb.adminUrl, `DROP DATABASE ${name} WITH (FORCE)`);
+    await adminQuery(handle.testDb.adminUrl, `CREATE DATABASE ${name}`);
+    execFileSync('pg_restore', ['-d', config.databaseUrl!], { input: dump });
+    handle.runtime = await openDatabase(config, 'runtime');
+  };
+}
