@@ -14,6 +14,11 @@ import { JobQueue } from './jobs/queue.ts';
 import { nobodyIsSignedIn, type Authenticator } from './http/auth.ts';
 import type { CheckResult } from './http/routes/health.ts';
 import { buildHttpServer } from './http/server.ts';
+import { defineJob } from './jobs/contracts.ts';
+import { withTenant } from './db/tenant.ts';
+import { rewrapDataKeys, type InTenant } from './crypto/index.ts';
+import { keysProblems, openKeys, type Keys } from './keys.ts';
+import { z } from 'zod';
 
 export interface Infrastructure {
   logDestination?: DestinationStream;
@@ -29,6 +34,7 @@ export interface App {
   readonly config: Config;
   readonly log: Logger;
   readonly database: Database;
+  readonly keys: Keys;
   readonly queue: JobQueue;
   readonly http: FastifyInstance;
   /** Starts listening; resolves with the address. */
@@ -57,6 +63,24 @@ export async function migrate(config: Config, infra: Infrastructure = {}, log?: 
   }
 }
 
+/** Once a minute, on one server: data keys still wrapped under an older master key are re-wrapped. */
+export const REWRAP_DATA_KEYS = defineJob({ name: 'keys.rewrap', payload: z.object({}), schedule: '* * * * *', retryLimit: 2 });
+
+export function inTenantOf(database: Database): InTenant {
+  return (tenantId, fn) => withTenant(database.db, tenantId, fn);
+}
+
+function rewrapJob(keys: Keys, database: Database): () => Promise<void> {
+  let doneFor: number | undefined;
+  return async () => {
+    const current = await keys.provider.currentVersion();
+    if (doneFor === current) return;
+    await keys.keystore.rewrap();
+    await rewrapDataKeys(keys, inTenantOf(database));
+    doneFor = current;
+  };
+}
+
 async function check(fn: () => Promise<string[]>): Promise<CheckResult> {
   try {
     const problems = await fn();
@@ -69,11 +93,13 @@ async function check(fn: () => Promise<string[]>): Promise<CheckResult> {
 /** Builds the running application on the runtime login. Run migrate() first. */
 export async function createApp(config: Config, infra: Infrastructure = {}): Promise<App> {
   const log = createLogger({ level: config.logLevel, destination: infra.logDestination });
+  const keys = openKeys(config, log);
   const database = await openDatabase(config, 'runtime');
   const queue = new JobQueue({ database, log, pollingIntervalSeconds: infra.jobPollingIntervalSeconds });
   const dirs = migrationDirs(infra);
   let http: FastifyInstance;
   try {
+    queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
     infra.jobs?.(queue);
     await queue.start();
     http = await buildHttpServer({
@@ -82,6 +108,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       authenticate: infra.authenticate ?? nobodyIsSignedIn,
       readiness: async () => ({
         database: await check(async () => (await database.pool.query('select 1'), [])),
+        keys: await check(() => keysProblems(keys)),
         migrations: await check(async () => (await migrationStatus(database, dirs)).pending.map((name) => `${name} is pending`)),
         isolation: await check(async () => [
           ...(await runtimeLoginProblems(database)),
@@ -101,6 +128,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     config,
     log,
     database,
+    keys,
     queue,
     http,
     listen: () => http.listen({ port: config.port, host: config.host }),

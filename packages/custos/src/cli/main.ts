@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serve.ts';
 import { migrateCommand } from './migrate.ts';
+import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './keys.ts';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -31,5 +32,22 @@ program
   .description('create the runtime login and apply database migrations')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
   .action(migrateCommand);
+
+const keys = program.command('keys').description('master keys: rotate, retire, status');
+keys
+  .command('rotate')
+  .description('add a master key version and re-wrap every secret and data key under it (no data is rewritten)')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(keysRotateCommand);
+keys
+  .command('retire <version>')
+  .description('destroy a master key version that nothing uses any more')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(keysRetireCommand);
+keys
+  .command('status')
+  .description('master key versions and which ones the keystore uses')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(keysStatusCommand);
 
 await program.parseAsync(process.argv);

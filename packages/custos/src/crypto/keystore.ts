@@ -90,6 +90,11 @@ export class Keystore {
     return count;
   }
 
+  /** Every tenant that has a secret: the tenants whose data keys a master key rotation re-wraps. */
+  tenantIds(): string[] {
+    return Object.keys(this.#read().entries).filter((id) => id.startsWith('tenant:')).map((id) => id.slice('tenant:'.length));
+  }
+
   /** The master key versions the keystore's entries are wrapped under. */
   kekVersionsInUse(): Set<number> {
     return new Set(Object.values(this.#read().entries).map((entry) => entry.kekVersion));

@@ -19,7 +19,7 @@ describe(`@custos/client on ${ENGINE}`, () => {
   it('reads health and readiness', async () => {
     const client = new CustosClient({ baseUrl });
     expect(await client.health()).toEqual({ status: 'ok' });
-    expect(await client.ready()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', isolation: 'ok' } });
+    expect(await client.ready()).toEqual({ status: 'ready', checks: { database: 'ok', keys: 'ok', migrations: 'ok', isolation: 'ok' } });
   });
 
   it('turns error bodies into CustosApiError with the stable code and the request id', async () => {

@@ -1,0 +1,28 @@
+// Builds the key hierarchy from configuration: master keys (the local key file for now; a KMS
+// provider slots in here), the keystore beside them, data keys and the sealer.
+import type { Config } from './core/config.ts';
+import type { Logger } from './core/log.ts';
+import { DataKeys, Keystore, LocalKeyFile, Sealer, type KeyProvider, type RotationDeps } from './crypto/index.ts';
+
+export interface Keys extends RotationDeps {
+  provider: KeyProvider;
+  keystore: Keystore;
+  dataKeys: DataKeys;
+  sealer: Sealer;
+}
+
+export function openKeys(config: Pick<Config, 'dataDir'>, log: Logger): Keys {
+  const provider = LocalKeyFile.open(config.dataDir, {
+    onCreated: (file) =>
+      log.warn({ file }, 'created the master key file: back it up now and keep the copy safe; losing it loses every encrypted value'),
+  });
+  const keystore = new Keystore(config.dataDir, provider);
+  const dataKeys = new DataKeys(provider, keystore);
+  return { provider, keystore, dataKeys, sealer: new Sealer(dataKeys, keystore) };
+}
+
+/** Readiness: every secret in the keystore is wrapped under a master key version we still have. */
+export async function keysProblems(keys: Keys): Promise<string[]> {
+  const available = new Set(await keys.provider.versions());
+  return [...keys.keystore.kekVersionsInUse()].filter((v) => !available.has(v)).map((v) => `master key version ${v} is missing`);
+}
