@@ -2,6 +2,7 @@
 // provider slots in here), the keystore beside them, data keys and the sealer.
 import type { Config } from './core/config.ts';
 import type { Logger } from './core/log.ts';
+import { AuditTrail } from './audit/index.ts';
 import { DataKeys, Keystore, LocalKeyFile, Sealer, type KeyProvider, type RotationDeps } from './crypto/index.ts';
 
 export interface Keys extends RotationDeps {
@@ -9,6 +10,7 @@ export interface Keys extends RotationDeps {
   keystore: Keystore;
   dataKeys: DataKeys;
   sealer: Sealer;
+  audit: AuditTrail;
 }
 
 export function openKeys(config: Pick<Config, 'dataDir'>, log: Logger): Keys {
@@ -18,7 +20,7 @@ export function openKeys(config: Pick<Config, 'dataDir'>, log: Logger): Keys {
   });
   const keystore = new Keystore(config.dataDir, provider);
   const dataKeys = new DataKeys(provider, keystore);
-  return { provider, keystore, dataKeys, sealer: new Sealer(dataKeys, keystore) };
+  return { provider, keystore, dataKeys, sealer: new Sealer(dataKeys, keystore), audit: new AuditTrail(keystore) };
 }
 
 /** Readiness: every secret in the keystore is wrapped under a master key version we still have. */

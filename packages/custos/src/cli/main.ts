@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serve.ts';
 import { migrateCommand } from './migrate.ts';
+import { auditVerifyCommand } from './audit.ts';
 import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './keys.ts';
 
 export function parsePort(value: string): number {
@@ -49,5 +50,14 @@ keys
   .description('master key versions and which ones the keystore uses')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
   .action(keysStatusCommand);
+
+program
+  .command('audit')
+  .description('the audit trail')
+  .command('verify')
+  .description('recompute the hash chains and name the first broken link (exit 1 if any)')
+  .option('--workspace <id>', 'only this workspace’s chain')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(auditVerifyCommand);
 
 await program.parseAsync(process.argv);
