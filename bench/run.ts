@@ -1,6 +1,17 @@
 // npm run bench: every benchmark, each printing its figures and ratios to its own baseline.
+// npm run bench -- ingest crypto: only those.
+import { benchCrypto } from './crypto.ts';
 import { benchHttpRequest } from './http-request.ts';
+import { benchIngest } from './ingest.ts';
 import { benchTenantTransaction } from './tenant-transaction.ts';
 
-await benchTenantTransaction();
-await benchHttpRequest();
+const all: Record<string, () => Promise<void>> = {
+  'tenant-transaction': benchTenantTransaction,
+  'http-request': benchHttpRequest,
+  ingest: benchIngest,
+  crypto: benchCrypto,
+};
+const chosen = process.argv.slice(2);
+for (const [name, bench] of Object.entries(all)) {
+  if (chosen.length === 0 || chosen.includes(name)) await bench();
+}

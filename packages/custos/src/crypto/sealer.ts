@@ -21,6 +21,18 @@ export class Sealer {
     return seal(await this.#dataKeys.current(trx, ctx.tenantId), ctx, plaintext);
   }
 
+  /**
+   * For many values of one tenant in one transaction (bulk ingest): fetches the current key once
+   * and returns a synchronous sealing function.
+   */
+  async sealerFor(trx: KeysTrx, tenantId: string): Promise<(ctx: SealContext, plaintext: Buffer) => Buffer> {
+    const dataKey = await this.#dataKeys.current(trx, tenantId);
+    return (ctx, plaintext) => {
+      if (ctx.tenantId !== tenantId) throw new AppError('invalid_request', 'a bulk sealer seals for its own tenant only');
+      return seal(dataKey, ctx, plaintext);
+    };
+  }
+
   async open(trx: KeysTrx, ctx: SealContext, sealed: Buffer): Promise<Buffer> {
     return open((version) => this.#dataKeys.byVersion(trx, ctx.tenantId, version), ctx, sealed);
   }

@@ -10,7 +10,7 @@
 // stream cut at any point fails (its last segment was not sealed as final).
 // Plaintext of verified segments is released as it is read: a consumer must treat the stream's
 // error as the failure of everything it received.
-import crypto from 'node:crypto';
+import crypto, { createSecretKey, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import { TAG_BYTES, aesGcmDecrypt, aesGcmEncrypt, encodeParts, hkdf } from './aead.ts';
@@ -25,13 +25,13 @@ const SEALED_SEGMENT_BYTES = SEGMENT_BYTES + TAG_BYTES;
 const MAX_SEGMENTS = 2 ** 32 - 1;
 
 interface StreamKeys {
-  key: Buffer;
+  key: KeyObject;
   prefix: Buffer;
 }
 
 function streamKeys(dataKey: Buffer, salt: Buffer, ctx: SealContext): StreamKeys {
   const material = hkdf(dataKey, salt, encodeParts(['custos/v1/stream', ctx.tenantId, ctx.table, ctx.column, ctx.rowId]), 32 + 7);
-  return { key: material.subarray(0, 32), prefix: material.subarray(32) };
+  return { key: createSecretKey(material.subarray(0, 32)), prefix: material.subarray(32) };
 }
 
 function segmentNonce(prefix: Buffer, index: number, final: boolean): Buffer {
@@ -47,7 +47,7 @@ function invalid(): AppError {
   return new AppError('sealed_data_invalid', 'a sealed stream failed its integrity check');
 }
 
-/** Collects chunks until a length is reached, without copying more than it must. */
+/** Collects chunks and hands out exact lengths, copying only when a length spans chunks. */
 class ByteQueue {
   #chunks: Buffer[] = [];
   length = 0;
@@ -58,10 +58,24 @@ class ByteQueue {
   }
 
   take(n: number): Buffer {
-    const all = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    this.#chunks = all.length > n ? [all.subarray(n)] : [];
-    this.length = all.length - n;
-    return all.subarray(0, n);
+    this.length -= n;
+    const first = this.#chunks[0];
+    if (first && first.length >= n) {
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      return first.subarray(0, n);
+    }
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[0]!;
+      const used = Math.min(chunk.length, n - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (used === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(used);
+    }
+    return out;
   }
 }
 
