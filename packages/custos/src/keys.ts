@@ -4,6 +4,8 @@ import type { Config } from './core/config.ts';
 import type { Logger } from './core/log.ts';
 import { AuditTrail } from './audit/index.ts';
 import { DataKeys, Keystore, LocalKeyFile, Sealer, type KeyProvider, type RotationDeps } from './crypto/index.ts';
+import { tenantOf } from './db/tenant.ts';
+import { afterCommit } from './db/transaction.ts';
 
 export interface Keys extends RotationDeps {
   provider: KeyProvider;
@@ -13,13 +15,18 @@ export interface Keys extends RotationDeps {
   audit: AuditTrail;
 }
 
-export function openKeys(config: Pick<Config, 'dataDir'>, log: Logger): Keys {
+export interface KeysOptions {
+  /** How long opened secrets and keys are trusted before the key files are read again (30 s). */
+  cacheTtlMs?: number;
+}
+
+export function openKeys(config: Pick<Config, 'dataDir'>, log: Logger, options: KeysOptions = {}): Keys {
   const provider = LocalKeyFile.open(config.dataDir, {
     onCreated: (file) =>
       log.warn({ file }, 'created the master key file: back it up now and keep the copy safe; losing it loses every encrypted value'),
   });
-  const keystore = new Keystore(config.dataDir, provider);
-  const dataKeys = new DataKeys(provider, keystore);
+  const keystore = new Keystore(config.dataDir, provider, options);
+  const dataKeys = new DataKeys(provider, keystore, { afterCommit, tenantOf }, options);
   return { provider, keystore, dataKeys, sealer: new Sealer(dataKeys, keystore), audit: new AuditTrail(keystore) };
 }
 

@@ -10,14 +10,21 @@ import { open, seal, type Keystore, type SealContext } from '../crypto/index.ts'
 import { genesisHash, headMac, nextHash, type StoredEntry } from './chain.ts';
 
 const TOKEN = /^[A-Za-z0-9_.:/-]{1,128}$/;
+// An IP address in plain text would get around sealing it under the person's key.
+const LOOKS_LIKE_IP = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}$/i;
+const detailValue = z.union([
+  z.number(),
+  z.boolean(),
+  z.string().regex(TOKEN).refine((value) => !LOOKS_LIKE_IP.test(value), 'an IP address goes in client, sealed'),
+]);
 
 /** What an entry may say: ids, an action, a target, model details; never content or addresses. */
 export const auditEntrySchema = z.object({
   action: z.string().regex(/^[a-z][a-z0-9_.]*$/).max(64),
   actorId: z.uuid().optional(),
   targetType: z.string().regex(/^[a-z][a-z0-9_]*$/).max(64).optional(),
-  targetId: z.string().regex(TOKEN).optional(),
-  details: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/), z.union([z.number(), z.boolean(), z.string().regex(TOKEN)])).default({}),
+  targetId: z.string().regex(TOKEN).refine((value) => !LOOKS_LIKE_IP.test(value)).optional(),
+  details: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/), detailValue).default({}),
   /** Sealed under the actor's own secret: erasing the person makes it unreadable. */
   client: z.object({ ip: z.string().max(64).optional(), userAgent: z.string().max(512).optional() }).optional(),
 });

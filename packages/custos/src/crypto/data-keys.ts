@@ -20,7 +20,21 @@ export interface TenantKeysTable {
 
 export type KeysTrx = Transaction<{ tenant_keys: TenantKeysTable }>;
 
-const CURRENT_TTL_MS = 30_000;
+/**
+ * What data keys need from the database layer, passed in so that crypto/ does not import db/:
+ * caches are filled only after the transaction commits (a rolled-back first key must not live on
+ * in memory), and a transaction of one tenant may use only that tenant's keys (RLS would refuse
+ * the rows; the caches must refuse too).
+ */
+export interface TransactionHooks {
+  afterCommit(trx: object, fn: () => void): void;
+  tenantOf(trx: object): string | undefined;
+}
+
+export interface DataKeysOptions {
+  /** How long an opened key or a tenant's current version is trusted without looking again. */
+  cacheTtlMs?: number;
+}
 
 function dekAad(tenantId: string, version: number): Buffer {
   return encodeParts(['custos/v1/dek', tenantId, String(version)]);
@@ -29,12 +43,22 @@ function dekAad(tenantId: string, version: number): Buffer {
 export class DataKeys {
   readonly #provider: KeyProvider;
   readonly #keystore: Keystore;
+  readonly #hooks: TransactionHooks;
+  readonly #ttlMs: number;
   readonly #opened = new Map<string, Buffer>();
   readonly #current = new Map<string, { version: number; until: number }>();
 
-  constructor(provider: KeyProvider, keystore: Keystore) {
+  constructor(provider: KeyProvider, keystore: Keystore, hooks: TransactionHooks, options: DataKeysOptions = {}) {
     this.#provider = provider;
     this.#keystore = keystore;
+    this.#hooks = hooks;
+    this.#ttlMs = options.cacheTtlMs ?? 30_000;
+  }
+
+  #checkTenant(trx: KeysTrx, tenantId: string): void {
+    if (this.#hooks.tenantOf(trx) !== tenantId) {
+      throw new AppError('forbidden', 'a transaction of one workspace cannot use another workspace’s keys');
+    }
   }
 
   async #tenantWrapKey(tenantId: string, create: boolean): Promise<Buffer> {
@@ -59,6 +83,7 @@ export class DataKeys {
 
   /** The key new values are sealed with; the tenant's first key is made on first use. */
   async current(trx: KeysTrx, tenantId: string): Promise<DataKey> {
+    this.#checkTenant(trx, tenantId);
     const known = this.#current.get(tenantId);
     if (known && known.until > Date.now()) return { version: known.version, key: await this.byVersion(trx, tenantId, known.version) };
     let latest = await trx.selectFrom('tenant_keys').select('version').where('tenant_id', '=', tenantId)
@@ -67,39 +92,47 @@ export class DataKeys {
       await this.#insert(trx, tenantId, 1);
       latest = { version: 1 };
     }
-    this.#current.set(tenantId, { version: latest.version, until: Date.now() + CURRENT_TTL_MS });
-    return { version: latest.version, key: await this.byVersion(trx, tenantId, latest.version) };
+    const version = latest.version;
+    this.#hooks.afterCommit(trx, () => this.#current.set(tenantId, { version, until: Date.now() + this.#ttlMs }));
+    return { version, key: await this.byVersion(trx, tenantId, version) };
   }
 
   async byVersion(trx: KeysTrx, tenantId: string, version: number): Promise<Buffer> {
+    this.#checkTenant(trx, tenantId);
     const cacheKey = `${tenantId}:${version}`;
     const cached = this.#opened.get(cacheKey);
-    if (cached) return cached;
+    // A cached key is used only while the tenant's secret still exists: the keystore looks at its
+    // file again after its own short cache, so a tenant shredded by another process stops opening.
+    if (cached) {
+      await this.#keystore.secret(`tenant:${tenantId}`, { create: false });
+      return cached;
+    }
     const row = await trx.selectFrom('tenant_keys').select(['version', 'kek_version', 'wrapped'])
       .where('tenant_id', '=', tenantId).where('version', '=', version).executeTakeFirst();
     if (!row) throw new AppError('key_unavailable', 'no data key of that version exists for this workspace');
     const dek = await this.#unwrap(tenantId, row);
-    this.#opened.set(cacheKey, dek);
+    this.#hooks.afterCommit(trx, () => this.#opened.set(cacheKey, dek));
     return dek;
   }
 
   /** DEK rotation: a new version that seals every new write from now on; old versions still open. */
   async rotate(trx: KeysTrx, tenantId: string): Promise<number> {
+    this.#checkTenant(trx, tenantId);
     const latest = await trx.selectFrom('tenant_keys').select('version').where('tenant_id', '=', tenantId)
       .orderBy('version', 'desc').limit(1).executeTakeFirst();
     const version = (latest?.version ?? 0) + 1;
     await this.#insert(trx, tenantId, version);
-    this.#current.set(tenantId, { version, until: Date.now() + CURRENT_TTL_MS });
+    this.#hooks.afterCommit(trx, () => this.#current.set(tenantId, { version, until: Date.now() + this.#ttlMs }));
     return version;
   }
 
   async #insert(trx: KeysTrx, tenantId: string, version: number): Promise<void> {
     const dek = crypto.randomBytes(KEY_BYTES);
     const wrapped = await this.#wrap(tenantId, version, dek);
-    // Two servers may make a tenant's first key at once; the first one wins and both use it.
-    const inserted = await trx.insertInto('tenant_keys').values({ tenant_id: tenantId, version, ...wrapped })
-      .onConflict((oc) => oc.columns(['tenant_id', 'version']).doNothing()).executeTakeFirst();
-    if (inserted.numInsertedOrUpdatedRows === 1n) this.#opened.set(`${tenantId}:${version}`, dek);
+    // Two servers may make a tenant's first key at once; the first one wins and both use it
+    // (the loser reads the winner's row).
+    await trx.insertInto('tenant_keys').values({ tenant_id: tenantId, version, ...wrapped })
+      .onConflict((oc) => oc.columns(['tenant_id', 'version']).doNothing()).execute();
   }
 
   /**
@@ -107,6 +140,7 @@ export class DataKeys {
    * with the current one. The keys themselves, and so every sealed value, do not change.
    */
   async rewrap(trx: KeysTrx, tenantId: string): Promise<number> {
+    this.#checkTenant(trx, tenantId);
     const current = await this.#provider.currentVersion();
     const rows = await trx.selectFrom('tenant_keys').select(['version', 'kek_version', 'wrapped'])
       .where('tenant_id', '=', tenantId).where('kek_version', '<>', current).execute();

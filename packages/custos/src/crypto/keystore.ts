@@ -4,8 +4,8 @@
 // secret: every database backup then holds data keys that nobody can unwrap (P-RET-5). The
 // keystore's own backups must expire within the policy's backup window.
 //
-// The file is shared by the server and the CLI: writes take a lock file and replace the file
-// atomically; readers cache opened secrets for a short while, so a secret shredded by another
+// The file is shared by the server and the CLI: writes take a lock file (file-lock.ts) and replace
+// the file atomically; readers cache opened secrets for a short while, so a secret shredded by another
 // process stops opening there within CACHE_TTL_MS.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,11 +13,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { KEY_BYTES } from './aead.ts';
+import { withFileLock, writeFileAtomic } from './file-lock.ts';
 import type { KeyProvider } from './key-provider.ts';
 
 export const KEYSTORE_FILE_NAME = 'keystore.json';
 export const CACHE_TTL_MS = 30_000;
-const LOCK_WAIT_MS = 10_000;
 
 /** `tenant:<uuid>`, `person:<uuid>` or `instance:<name>`. */
 export type SecretId = `tenant:${string}` | `person:${string}` | `instance:${string}`;
@@ -36,10 +36,12 @@ export class Keystore {
   readonly #file: string;
   readonly #provider: KeyProvider;
   readonly #cache = new Map<string, { secret: Buffer; until: number }>();
+  readonly #ttlMs: number;
 
-  constructor(dataDir: string, provider: KeyProvider) {
+  constructor(dataDir: string, provider: KeyProvider, options: { cacheTtlMs?: number } = {}) {
     this.#file = path.join(dataDir, KEYSTORE_FILE_NAME);
     this.#provider = provider;
+    this.#ttlMs = options.cacheTtlMs ?? CACHE_TTL_MS;
   }
 
   /** The secret of `id`, created on first use unless it was shredded. */
@@ -61,7 +63,7 @@ export class Keystore {
       if (!entry) throw new AppError('key_shredded', 'this data was erased: its key no longer exists');
     }
     const secret = await this.#provider.unwrap({ kekVersion: entry.kekVersion, blob: Buffer.from(entry.blob, 'base64') }, Buffer.from(id));
-    this.#cache.set(id, { secret, until: Date.now() + CACHE_TTL_MS });
+    this.#cache.set(id, { secret, until: Date.now() + this.#ttlMs });
     return secret;
   }
 
@@ -114,41 +116,11 @@ export class Keystore {
   }
 
   async #update(change: (file: KeystoreFile) => Promise<void>): Promise<KeystoreFile> {
-    const release = await this.#lock();
-    try {
+    return withFileLock(`${this.#file}.lock`, async () => {
       const file = this.#read();
       await change(file);
-      const temp = `${this.#file}.${process.pid}.tmp`;
-      const fd = fs.openSync(temp, 'w', 0o600);
-      try {
-        fs.writeFileSync(fd, JSON.stringify(file) + '\n');
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-      fs.renameSync(temp, this.#file);
+      writeFileAtomic(this.#file, JSON.stringify(file) + '\n');
       return file;
-    } finally {
-      release();
-    }
-  }
-
-  /** A lock file beside the keystore; one left by a dead process is taken over after a while. */
-  async #lock(): Promise<() => void> {
-    const lockFile = `${this.#file}.lock`;
-    const deadline = Date.now() + LOCK_WAIT_MS;
-    for (;;) {
-      try {
-        fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
-        return () => fs.rmSync(lockFile, { force: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        if (Date.now() > deadline) {
-          fs.rmSync(lockFile, { force: true }); // its holder died mid-write
-          continue;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
-      }
-    }
+    });
   }
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { KEY_BYTES, NONCE_BYTES, aesGcmDecrypt, aesGcmEncrypt, encodeParts, hkdf } from './aead.ts';
+import { createFileAtomic, withFileLock, writeFileAtomic } from './file-lock.ts';
 import type { KeyProvider, WrappedSecret } from './key-provider.ts';
 
 export const KEY_FILE_NAME = 'master.key';
@@ -44,8 +45,8 @@ export class LocalKeyFile implements KeyProvider {
     const file = path.join(dataDir, KEY_FILE_NAME);
     const provider = new LocalKeyFile(file);
     if (!fs.existsSync(file)) {
-      const created = provider.#write({ format: 1, current: 1, keys: { '1': crypto.randomBytes(KEY_BYTES).toString('base64') } }, 'wx');
-      if (created) options.onCreated?.(file);
+      const first: KeyFile = { format: 1, current: 1, keys: { '1': crypto.randomBytes(KEY_BYTES).toString('base64') } };
+      if (createFileAtomic(file, JSON.stringify(first, null, 2) + '\n')) options.onCreated?.(file);
     }
     provider.#read(); // fails now, at start-up, rather than at the first wrap
     return provider;
@@ -61,29 +62,6 @@ export class LocalKeyFile implements KeyProvider {
       throw new KeyFileError(`the master key file ${this.file} is damaged`);
     }
     return parsed.data;
-  }
-
-  /** Atomic replace (write, fsync, rename), so a crash never leaves half a key file. */
-  #write(contents: KeyFile, flag: 'w' | 'wx' = 'w'): boolean {
-    if (flag === 'wx') {
-      try {
-        fs.writeFileSync(this.file, JSON.stringify(contents, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false; // another process made it first
-        throw err;
-      }
-    }
-    const temp = `${this.file}.${process.pid}.tmp`;
-    const fd = fs.openSync(temp, 'w', 0o600);
-    try {
-      fs.writeFileSync(fd, JSON.stringify(contents, null, 2) + '\n');
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, this.file);
-    return true;
   }
 
   #key(version: number): Buffer {
@@ -122,18 +100,28 @@ export class LocalKeyFile implements KeyProvider {
   }
 
   async generate(): Promise<number> {
-    const contents = this.#read();
-    const next = Math.max(...Object.keys(contents.keys).map(Number)) + 1;
-    contents.keys[String(next)] = crypto.randomBytes(KEY_BYTES).toString('base64');
-    contents.current = next;
-    this.#write(contents);
-    return next;
+    return this.#update((contents) => {
+      const next = Math.max(...Object.keys(contents.keys).map(Number)) + 1;
+      contents.keys[String(next)] = crypto.randomBytes(KEY_BYTES).toString('base64');
+      contents.current = next;
+      return next;
+    });
   }
 
   async destroy(version: number): Promise<void> {
-    const contents = this.#read();
-    if (version === contents.current) throw new AppError('conflict', 'the current master key version cannot be destroyed');
-    delete contents.keys[String(version)];
-    this.#write(contents);
+    await this.#update((contents) => {
+      if (version === contents.current) throw new AppError('conflict', 'the current master key version cannot be destroyed');
+      delete contents.keys[String(version)];
+    });
+  }
+
+  /** Read-modify-write under the data dir's key lock, so that two rotations cannot lose a version. */
+  async #update<T>(change: (contents: KeyFile) => T): Promise<T> {
+    return withFileLock(`${this.file}.lock`, async () => {
+      const contents = this.#read();
+      const result = change(contents);
+      writeFileAtomic(this.file, JSON.stringify(contents, null, 2) + '\n');
+      return result;
+    });
   }
 }

@@ -19,6 +19,14 @@ export async function withTenant<T, S = Schema>(
   if (!isUuid(tenantId)) throw new AppError('invalid_request', 'tenant id must be a uuid');
   return transaction(db, async (trx) => {
     await sql`SET LOCAL custos.tenant_id = ${sql.lit(tenantId)}`.execute(trx);
+    tenants.set(trx, tenantId);
     return fn(trx);
   });
+}
+
+const tenants = new WeakMap<object, string>();
+
+/** The tenant a withTenant transaction was opened for (undefined for any other executor). */
+export function tenantOf(trx: object): string | undefined {
+  return tenants.get(trx);
 }

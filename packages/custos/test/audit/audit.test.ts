@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AuditTrail, INSTANCE_CHAIN, verifyChain, type AuditTables, type AuditTrx } from '../../src/audit/index.ts';
+import { AuditTrail, INSTANCE_CHAIN, verifyChain, type AuditEntryInput, type AuditTables, type AuditTrx } from '../../src/audit/index.ts';
 import { newId } from '../../src/core/ids.ts';
 import { Keystore, LocalKeyFile } from '../../src/crypto/index.ts';
 import { openDatabase } from '../../src/db/connect.ts';
@@ -62,12 +62,15 @@ describe(`audit trail on ${ENGINE}`, () => {
 
   it('P-AUD-1: entries hold ids and model details only; free text and addresses are refused', async () => {
     const chain = newId();
-    for (const entry of [
+    const refused: AuditEntryInput[] = [
       { action: 'run.executed', targetId: 'bob@example.com' },
       { action: 'run.executed', details: { prompt: 'tell me a secret' } },
       { action: 'Ran a thing' },
       { action: 'run.executed', client: { ip: '203.0.113.9' } },
-    ]) {
+      { action: 'run.executed', details: { from: '203.0.113.9' } },
+      { action: 'run.executed', targetId: '2001:db8::1' },
+    ];
+    for (const entry of refused) {
       await expect(inChain(chain, (trx) => audit.record(trx, chain, entry))).rejects.toMatchObject({ code: 'invalid_request' });
     }
   });
@@ -161,6 +164,17 @@ describe(`audit trail on ${ENGINE}`, () => {
       `UPDATE audit_heads SET hash = ${hex(hashes[2]!)} WHERE tenant_id = '${chain}'`,
     ]);
     expect(await verify(chain)).toMatch(/MAC is wrong: the chain was rewritten without the audit key/);
+  });
+
+  it('P-AUD-1: verifying while writers append reports the chain intact (entries beyond the head read are not its concern)', async () => {
+    const chain = newId();
+    await writeChain(chain, 3);
+    const writing = writeChain(chain, 30);
+    const reports: Array<string | null> = [];
+    for (let i = 0; i < 10; i += 1) reports.push(await verify(chain));
+    await writing;
+    expect(reports).toEqual(Array(10).fill(null));
+    expect(await verify(chain)).toBeNull();
   });
 
   it('custos audit verify reports each chain and exits 1 on a broken one', async () => {

@@ -1,29 +1,22 @@
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { newId } from '../../src/core/ids.ts';
-import { DataKeys } from '../../src/crypto/data-keys.ts';
 import { sealedKeyVersion, type SealContext } from '../../src/crypto/envelope.ts';
-import { Keystore } from '../../src/crypto/keystore.ts';
-import { LocalKeyFile } from '../../src/crypto/local-key-file.ts';
-import { Sealer } from '../../src/crypto/sealer.ts';
+import type { Sealer } from '../../src/crypto/sealer.ts';
+import { createLogger } from '../../src/core/log.ts';
+import { openKeys } from '../../src/keys.ts';
 import { openDatabase, pgliteDir } from '../../src/db/connect.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { adminQuery, ENGINE, useMigratedRuntime } from '../support/database.ts';
 
 const handle = useMigratedRuntime();
-let keys: LocalKeyFile;
 
 /** A fresh view of the keys, as another server or a restart would have: nothing cached. */
-function freshSealer(): Sealer {
-  const keystore = new Keystore(handle.testDb.config.dataDir, keys);
-  return new Sealer(new DataKeys(keys, keystore), keystore);
+function freshSealer(options: { cacheTtlMs?: number } = {}): Sealer {
+  return openKeys(handle.testDb.config, createLogger({ level: 'silent' }), options).sealer;
 }
-
-beforeAll(() => {
-  keys = LocalKeyFile.open(handle.testDb.config.dataDir);
-});
 
 const ctxFor = (tenantId: string, rowId: string): SealContext => ({ tenantId, table: 'test_notes', column: 'body', rowId });
 
@@ -65,12 +58,49 @@ describe(`data keys on ${ENGINE}`, () => {
     const a = newId();
     const b = newId();
     const idB = await storeNote(sealer, b, 'b secret');
-    // Under A, B's keys are invisible (RLS), and A cannot create keys for B either.
-    await expect(withTenant(handle.runtime.db, a, (trx) => freshSealer().seal(trx, ctxFor(b, newId()), Buffer.from('x')))).rejects.toMatchObject({ code: '42501' });
+    // Under A, B's keys are refused before the database is asked (where RLS would hide B's rows and
+    // refuse a key made for B under A: the isolation tests prove that layer).
+    await expect(withTenant(handle.runtime.db, a, (trx) => freshSealer().seal(trx, ctxFor(b, newId()), Buffer.from('x')))).rejects.toMatchObject({ code: 'forbidden' });
     const bodyOfB = await withTenant(handle.runtime.db, b, (trx) => trx.withTables<{ test_notes: { body: string; id: string } }>()
       .selectFrom('test_notes').select('body').where('id', '=', idB).executeTakeFirstOrThrow());
     await expect(withTenant(handle.runtime.db, a, (trx) => freshSealer().open(trx, ctxFor(b, idB), Buffer.from(bodyOfB.body, 'base64'))))
-      .rejects.toMatchObject({ code: 'key_unavailable' });
+      .rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('P-ENC-1: a first key made in a transaction that rolls back leaves nothing behind, in memory either', async () => {
+    const sealer = freshSealer();
+    const tenant = newId();
+    await expect(withTenant(handle.runtime.db, tenant, async (trx) => {
+      await sealer.seal(trx, ctxFor(tenant, newId()), Buffer.from('never stored'));
+      throw new Error('rolled back');
+    })).rejects.toThrow('rolled back');
+    const id = await storeNote(sealer, tenant, 'stored');
+    // Another server (nothing cached) opens what the first one sealed after the rollback.
+    expect(await readNote(freshSealer(), tenant, id)).toBe('stored');
+  });
+
+  it('P-ENC-1: a warm key cache still refuses a transaction of another tenant', async () => {
+    const sealer = freshSealer();
+    const a = newId();
+    const b = newId();
+    const idA = await storeNote(sealer, a, 'a secret');
+    expect(await readNote(sealer, a, idA)).toBe('a secret'); // A's key is now cached
+    const body = await withTenant(handle.runtime.db, a, (trx) => trx.withTables<{ test_notes: { body: string; id: string } }>()
+      .selectFrom('test_notes').select('body').where('id', '=', idA).executeTakeFirstOrThrow());
+    await expect(withTenant(handle.runtime.db, b, (trx) => sealer.open(trx, ctxFor(a, idA), Buffer.from(body.body, 'base64'))))
+      .rejects.toMatchObject({ code: 'forbidden' });
+    await expect(withTenant(handle.runtime.db, b, (trx) => sealer.seal(trx, ctxFor(a, newId()), Buffer.from('x'))))
+      .rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('P-RET-5: a tenant shredded by another process stops opening on a server with warm caches once they expire', async () => {
+    const server = freshSealer({ cacheTtlMs: 0 });
+    const tenant = newId();
+    const id = await storeNote(server, tenant, 'shred me elsewhere');
+    expect(await readNote(server, tenant, id)).toBe('shred me elsewhere');
+    await freshSealer().shredTenant(tenant); // e.g. the CLI
+    await expect(readNote(server, tenant, id)).rejects.toMatchObject({ code: 'key_shredded' });
+    await expect(storeNote(server, tenant, 'new data')).rejects.toMatchObject({ code: 'key_shredded' });
   });
 
   it('P-ENC-4: DEK rotation seals new writes under the new version while old values still open', async () => {
