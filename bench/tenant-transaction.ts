@@ -2,46 +2,18 @@
 // the tenant with SET LOCAL before the work. Baseline: the same read in a plain transaction, so the
 // ratio is the price of the tenant setting and row-level security.
 // Engine: the embedded one, or the server of DATABASE_URL.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
-import pg from 'pg';
-import { migrate } from '../packages/custos/src/app.ts';
-import { loadConfig } from '../packages/custos/src/core/config.ts';
 import { newId } from '../packages/custos/src/core/ids.ts';
-import { createLogger } from '../packages/custos/src/core/log.ts';
-import { openDatabase } from '../packages/custos/src/db/connect.ts';
 import { withTenant } from '../packages/custos/src/db/tenant.ts';
 import { transaction } from '../packages/custos/src/db/transaction.ts';
+import { openBenchDatabase } from './bench-database.ts';
 import { measure, report } from './measure.ts';
 
-const FIXTURES = path.join(import.meta.dirname, '..', 'packages', 'custos', 'test', 'fixtures', 'migrations');
 const OPERATIONS = Number(process.env.BENCH_OPERATIONS ?? 2000);
 
-/** On a server, a database of the benchmark's own, dropped afterwards: never the operator's. */
-async function benchDatabaseUrl(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `custos_bench_${newId().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
-
 export async function benchTenantTransaction(): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-bench-'));
-  const server = process.env.DATABASE_URL ? await benchDatabaseUrl(process.env.DATABASE_URL) : undefined;
-  const config = { ...loadConfig({ ...process.env, DATABASE_URL: server?.url }, { dataDir }), logLevel: 'silent' as const };
-  await migrate(config, { extraMigrationDirs: [FIXTURES] }, createLogger({ level: 'silent' }));
-  const database = await openDatabase(config, 'runtime');
+  const bench = await openBenchDatabase();
+  const database = bench.runtime;
   try {
     const tenant = newId();
     const id = newId();
@@ -59,8 +31,6 @@ export async function benchTenantTransaction(): Promise<void> {
     const bare = await measure('single statement, no transaction', OPERATIONS, () => read.execute(database.db));
     report(`withTenant on ${database.engine} (${OPERATIONS} operations)`, baseline, [tenantRead, bare]);
   } finally {
-    await database.close();
-    await server?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await bench.close();
   }
 }

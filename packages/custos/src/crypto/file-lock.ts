@@ -5,17 +5,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { AppError } from '../core/errors.ts';
+import { isProcessAlive } from '../core/process.ts';
 
 const WAIT_MS = 30_000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): Promise<T> {
   const mine = `${process.pid}:${crypto.randomBytes(8).toString('hex')}`;
@@ -34,7 +27,7 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>): P
       continue; // released between our attempt and our read
     }
     const pid = Number(held.split(':')[0]);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isProcessAlive(pid)) {
       // Its holder died mid-update; remove it only if it is still that holder's lock.
       if (fs.readFileSync(lockFile, 'utf8') === held) fs.rmSync(lockFile, { force: true });
       continue;

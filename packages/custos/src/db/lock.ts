@@ -2,15 +2,8 @@
 // directory (two processes, or `custos migrate` beside a running server) corrupt it.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isProcessAlive } from '../core/process.ts';
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export class DataDirLockedError extends Error {
   constructor(dir: string, pid: number) {
@@ -38,7 +31,7 @@ export function lockDirectory(dir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(fs.readFileSync(lockPath, 'utf8'));
-      const alive = Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder);
+      const alive = Number.isInteger(holder) && holder > 0 && holder !== process.pid && isProcessAlive(holder);
       if (alive) throw new DataDirLockedError(dir, holder);
       fs.rmSync(lockPath, { force: true }); // stale: its process is gone
     }
