@@ -14,11 +14,7 @@ import { JobQueue } from './jobs/queue.ts';
 import { nobodyIsSignedIn, type Authenticator } from './http/auth.ts';
 import type { CheckResult } from './http/routes/health.ts';
 import { buildHttpServer } from './http/server.ts';
-import { defineJob } from './jobs/contracts.ts';
-import { withTenant } from './db/tenant.ts';
-import { rewrapDataKeys, type InTenant } from './crypto/index.ts';
-import { keysProblems, openKeys, type Keys } from './keys.ts';
-import { z } from 'zod';
+import { REWRAP_DATA_KEYS, keysProblems, openKeys, rewrapJob, type Keys } from './keys.ts';
 
 export interface Infrastructure {
   logDestination?: DestinationStream;
@@ -61,24 +57,6 @@ export async function migrate(config: Config, infra: Infrastructure = {}, log?: 
   } finally {
     await owner.close();
   }
-}
-
-/** Once a minute, on one server: data keys still wrapped under an older master key are re-wrapped. */
-export const REWRAP_DATA_KEYS = defineJob({ name: 'keys.rewrap', payload: z.object({}), schedule: '* * * * *', retryLimit: 2 });
-
-export function inTenantOf(database: Database): InTenant {
-  return (tenantId, fn) => withTenant(database.db, tenantId, fn);
-}
-
-function rewrapJob(keys: Keys, database: Database): () => Promise<void> {
-  let doneFor: number | undefined;
-  return async () => {
-    const current = await keys.provider.currentVersion();
-    if (doneFor === current) return;
-    await keys.keystore.rewrap();
-    await rewrapDataKeys(keys, inTenantOf(database));
-    doneFor = current;
-  };
 }
 
 async function check(fn: () => Promise<string[]>): Promise<CheckResult> {

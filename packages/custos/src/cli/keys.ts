@@ -1,10 +1,9 @@
 // custos keys: master key rotation and retirement (P-ENC-4).
-import { inTenantOf } from '../app.ts';
 import { createLogger } from '../core/log.ts';
 import { addMasterKeyVersion, retireMasterKeyVersion, rewrapDataKeys } from '../crypto/index.ts';
 import { openDatabase, type Database } from '../db/connect.ts';
 import { DataDirLockedError } from '../db/lock.ts';
-import { openKeys } from '../keys.ts';
+import { inTenantOf, openKeys } from '../keys.ts';
 import { configFromFlags, fail, type CommonFlags } from './config-from-flags.ts';
 
 async function withRuntime<T>(flags: CommonFlags, fn: (database: Database) => Promise<T>): Promise<T> {

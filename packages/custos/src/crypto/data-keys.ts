@@ -86,14 +86,12 @@ export class DataKeys {
     this.#checkTenant(trx, tenantId);
     const known = this.#current.get(tenantId);
     if (known && known.until > Date.now()) return { version: known.version, key: await this.byVersion(trx, tenantId, known.version) };
-    let latest = await trx.selectFrom('tenant_keys').select('version').where('tenant_id', '=', tenantId)
-      .orderBy('version', 'desc').limit(1).executeTakeFirst();
-    if (!latest) {
-      await this.#insert(trx, tenantId, 1);
-      latest = { version: 1 };
+    let version = await this.#latestVersion(trx, tenantId);
+    if (version === 0) {
+      version = 1;
+      await this.#insert(trx, tenantId, version);
     }
-    const version = latest.version;
-    this.#hooks.afterCommit(trx, () => this.#current.set(tenantId, { version, until: Date.now() + this.#ttlMs }));
+    this.#rememberCurrent(trx, tenantId, version);
     return { version, key: await this.byVersion(trx, tenantId, version) };
   }
 
@@ -118,12 +116,21 @@ export class DataKeys {
   /** DEK rotation: a new version that seals every new write from now on; old versions still open. */
   async rotate(trx: KeysTrx, tenantId: string): Promise<number> {
     this.#checkTenant(trx, tenantId);
+    const version = (await this.#latestVersion(trx, tenantId)) + 1;
+    await this.#insert(trx, tenantId, version);
+    this.#rememberCurrent(trx, tenantId, version);
+    return version;
+  }
+
+  /** The tenant's newest data key version, 0 when it has none yet. */
+  async #latestVersion(trx: KeysTrx, tenantId: string): Promise<number> {
     const latest = await trx.selectFrom('tenant_keys').select('version').where('tenant_id', '=', tenantId)
       .orderBy('version', 'desc').limit(1).executeTakeFirst();
-    const version = (latest?.version ?? 0) + 1;
-    await this.#insert(trx, tenantId, version);
+    return latest?.version ?? 0;
+  }
+
+  #rememberCurrent(trx: KeysTrx, tenantId: string, version: number): void {
     this.#hooks.afterCommit(trx, () => this.#current.set(tenantId, { version, until: Date.now() + this.#ttlMs }));
-    return version;
   }
 
   async #insert(trx: KeysTrx, tenantId: string, version: number): Promise<void> {
