@@ -5,9 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditTrail, INSTANCE_CHAIN, verifyChain, type AuditEntryInput, type AuditTables, type AuditTrx } from '../../src/audit/index.ts';
 import { newId } from '../../src/core/ids.ts';
 import { Keystore, LocalKeyFile } from '../../src/crypto/index.ts';
-import { openDatabase } from '../../src/db/connect.ts';
 import { withTenant } from '../../src/db/tenant.ts';
-import { asOwner, ENGINE, useMigratedRuntime } from '../support/database.ts';
+import { asOwner, ENGINE, useMigratedRuntime, whileRuntimeClosed } from '../support/database.ts';
 
 const handle = useMigratedRuntime();
 let audit: AuditTrail;
@@ -34,16 +33,11 @@ async function verify(chain: string): Promise<string | null> {
 
 /** Tampers as the database owner, with the append-only trigger disabled, as an attacker with the owner's rights could. */
 async function tamper(statements: string[]): Promise<void> {
-  await handle.runtime.close();
-  try {
-    await asOwner(handle.testDb.config, async (owner) => {
-      await owner.pool.query('ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only');
-      for (const statement of statements) await owner.pool.query(statement);
-      await owner.pool.query('ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only');
-    });
-  } finally {
-    handle.runtime = await openDatabase(handle.testDb.config, 'runtime');
-  }
+  await whileRuntimeClosed(handle, () => asOwner(handle.testDb.config, async (owner) => {
+    await owner.pool.query('ALTER TABLE audit_entries DISABLE TRIGGER audit_entries_append_only');
+    for (const statement of statements) await owner.pool.query(statement);
+    await owner.pool.query('ALTER TABLE audit_entries ENABLE TRIGGER audit_entries_append_only');
+  }));
 }
 
 describe(`audit trail on ${ENGINE}`, () => {
@@ -82,16 +76,11 @@ describe(`audit trail on ${ENGINE}`, () => {
       await expect(inChain(chain, (trx) => trx.executeQuery({ sql: statement, parameters: [], query: { kind: 'RawNode' } as never, queryId: { queryId: 'x' } })))
         .rejects.toMatchObject({ code: '42501' });
     }
-    await handle.runtime.close();
-    try {
-      await asOwner(handle.testDb.config, async (owner) => {
-        for (const statement of ["UPDATE audit_entries SET action = 'x'", 'DELETE FROM audit_entries', 'TRUNCATE audit_entries']) {
-          await expect(owner.pool.query(statement)).rejects.toThrow(/append-only/);
-        }
-      });
-    } finally {
-      handle.runtime = await openDatabase(handle.testDb.config, 'runtime');
-    }
+    await whileRuntimeClosed(handle, () => asOwner(handle.testDb.config, async (owner) => {
+      for (const statement of ["UPDATE audit_entries SET action = 'x'", 'DELETE FROM audit_entries', 'TRUNCATE audit_entries']) {
+        await expect(owner.pool.query(statement)).rejects.toThrow(/append-only/);
+      }
+    }));
     expect(await verify(chain)).toBeNull();
   });
 
@@ -182,8 +171,8 @@ describe(`audit trail on ${ENGINE}`, () => {
     const env = { ...process.env, CUSTOS_RUNTIME_PASSWORD: handle.testDb.config.runtimePassword, ...(handle.testDb.config.databaseUrl ? { DATABASE_URL: handle.testDb.config.databaseUrl } : {}) };
     const chain = newId();
     await writeChain(chain, 2);
-    await handle.runtime.close(); // the embedded engine admits one process
-    try {
+    // The embedded engine admits one process: the CLI runs while this one's pool is closed.
+    await whileRuntimeClosed(handle, async () => {
       const good = spawnSync(process.execPath, [main, 'audit', 'verify', '--workspace', chain, '--data-dir', handle.testDb.config.dataDir], { env, encoding: 'utf8' });
       expect([good.status, good.stdout]).toEqual([0, `workspace ${chain}: ok (2 entries)\n`]);
       await asOwner(handle.testDb.config, async (owner) => {
@@ -194,8 +183,6 @@ describe(`audit trail on ${ENGINE}`, () => {
       const bad = spawnSync(process.execPath, [main, 'audit', 'verify', '--data-dir', handle.testDb.config.dataDir], { env, encoding: 'utf8' });
       expect(bad.status).toBe(1);
       expect(bad.stdout).toContain(`workspace ${chain}: BROKEN at entry 1 is missing (deleted or moved)\n`);
-    } finally {
-      handle.runtime = await openDatabase(handle.testDb.config, 'runtime');
-    }
+    });
   });
 });

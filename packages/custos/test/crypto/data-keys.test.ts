@@ -7,9 +7,9 @@ import { sealedKeyVersion, type SealContext } from '../../src/crypto/envelope.ts
 import type { Sealer } from '../../src/crypto/sealer.ts';
 import { createLogger } from '../../src/core/log.ts';
 import { openKeys } from '../../src/keys.ts';
-import { openDatabase, pgliteDir } from '../../src/db/connect.ts';
+import { pgliteDir } from '../../src/db/connect.ts';
 import { withTenant } from '../../src/db/tenant.ts';
-import { adminQuery, ENGINE, useMigratedRuntime } from '../support/database.ts';
+import { adminQuery, ENGINE, useMigratedRuntime, whileRuntimeClosed } from '../support/database.ts';
 
 const handle = useMigratedRuntime();
 
@@ -149,24 +149,18 @@ async function takeBackup(): Promise<() => Promise<void>> {
   const config = handle.testDb.config;
   if (ENGINE === 'pglite') {
     // The embedded engine's backup is a copy of its files, taken while it is closed.
-    await handle.runtime.close();
     const copy = `${pgliteDir(config.dataDir)}.backup-${crypto.randomBytes(4).toString('hex')}`;
-    fs.cpSync(pgliteDir(config.dataDir), copy, { recursive: true });
-    handle.runtime = await openDatabase(config, 'runtime');
-    return async () => {
-      await handle.runtime.close();
+    await whileRuntimeClosed(handle, async () => fs.cpSync(pgliteDir(config.dataDir), copy, { recursive: true }));
+    return () => whileRuntimeClosed(handle, async () => {
       fs.rmSync(pgliteDir(config.dataDir), { recursive: true });
       fs.renameSync(copy, pgliteDir(config.dataDir));
-      handle.runtime = await openDatabase(config, 'runtime');
-    };
+    });
   }
   const dump = execFileSync('pg_dump', ['-Fc', config.databaseUrl!]);
-  return async () => {
-    await handle.runtime.close();
+  return () => whileRuntimeClosed(handle, async () => {
     const name = new URL(config.databaseUrl!).pathname.slice(1);
     await adminQuery(handle.testDb.adminUrl, `DROP DATABASE ${name} WITH (FORCE)`);
     await adminQuery(handle.testDb.adminUrl, `CREATE DATABASE ${name}`);
     execFileSync('pg_restore', ['-d', config.databaseUrl!], { input: dump });
-    handle.runtime = await openDatabase(config, 'runtime');
-  };
+  });
 }

@@ -1,47 +1,30 @@
 // The catalog test: fails the build when a table with a tenant_id lacks enabled and forced RLS with
 // a tenant policy, or when the runtime pool's login could bypass RLS.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runtimeFunctionProblems, runtimeLoginProblems, tenantTableProblems } from '../../src/db/catalog.ts';
-import { openDatabase, type Database } from '../../src/db/connect.ts';
-import { asOwner, createTestDatabase, ENGINE, migratedRuntime, type TestDatabase } from '../support/database.ts';
+import { asOwner, ENGINE, useMigratedRuntime, whileRuntimeClosed } from '../support/database.ts';
 
-let testDb: TestDatabase;
-let runtime: Database | undefined;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  runtime = await migratedRuntime(testDb);
-});
-afterAll(async () => {
-  await runtime?.close();
-  await testDb?.drop();
-});
+const handle = useMigratedRuntime();
 
 /** Runs DDL as the owner (closing the runtime pool around it on the embedded engine). */
 async function ownerDdl(statements: string[]): Promise<string[]> {
-  await runtime?.close();
-  runtime = undefined;
-  try {
-    return await asOwner(testDb.config, async (owner) => {
-      for (const statement of statements) await owner.pool.query(statement);
-      return tenantTableProblems(owner);
-    });
-  } finally {
-    runtime = await openDatabase(testDb.config, 'runtime');
-  }
+  return whileRuntimeClosed(handle, () => asOwner(handle.testDb.config, async (owner) => {
+    for (const statement of statements) await owner.pool.query(statement);
+    return tenantTableProblems(owner);
+  }));
 }
 
 describe(`catalog checks on ${ENGINE}`, () => {
   it('P-TEN-1: every table with a tenant_id has enabled, forced RLS and a tenant policy', async () => {
-    expect(await tenantTableProblems(runtime!)).toEqual([]);
+    expect(await tenantTableProblems(handle.runtime)).toEqual([]);
   });
 
   it('P-TEN-3: the runtime pool’s session_user cannot bypass RLS', async () => {
-    expect(await runtimeLoginProblems(runtime!)).toEqual([]);
+    expect(await runtimeLoginProblems(handle.runtime)).toEqual([]);
   });
 
   it('P-TEN-3: the runtime may call no SECURITY DEFINER function and no unreviewed dynamic-SQL function', async () => {
-    expect(await runtimeFunctionProblems(runtime!)).toEqual([]);
+    expect(await runtimeFunctionProblems(handle.runtime)).toEqual([]);
   });
 
   it('P-TEN-3: the function check catches a grant on a function that runs its argument as SQL', async () => {
@@ -49,7 +32,7 @@ describe(`catalog checks on ${ENGINE}`, () => {
       'GRANT EXECUTE ON FUNCTION custos_jobs.job_table_run(text, text, text) TO custos_runtime',
       'CREATE FUNCTION definer_fn() RETURNS int LANGUAGE sql SECURITY DEFINER AS $$ SELECT 1 $$',
     ]);
-    expect(await runtimeFunctionProblems(runtime!)).toEqual([
+    expect(await runtimeFunctionProblems(handle.runtime)).toEqual([
       'custos_jobs.job_table_run: runs dynamic SQL and the runtime may call it',
       'public.definer_fn: a SECURITY DEFINER function the runtime may call',
     ]);
@@ -57,18 +40,12 @@ describe(`catalog checks on ${ENGINE}`, () => {
       'REVOKE EXECUTE ON FUNCTION custos_jobs.job_table_run(text, text, text) FROM custos_runtime',
       'DROP FUNCTION definer_fn()',
     ]);
-    expect(await runtimeFunctionProblems(runtime!)).toEqual([]);
+    expect(await runtimeFunctionProblems(handle.runtime)).toEqual([]);
   });
 
   it('P-TEN-3: the check does catch a login that could bypass RLS (the owner)', async () => {
-    await runtime?.close();
-    runtime = undefined;
-    try {
-      const problems = await asOwner(testDb.config, (owner) => runtimeLoginProblems(owner));
-      expect(problems.join('\n')).toMatch(/superuser/);
-    } finally {
-      runtime = await openDatabase(testDb.config, 'runtime');
-    }
+    const problems = await whileRuntimeClosed(handle, () => asOwner(handle.testDb.config, (owner) => runtimeLoginProblems(owner)));
+    expect(problems.join('\n')).toMatch(/superuser/);
   });
 
   it('P-TEN-1: the check catches a tenant table without RLS, without FORCE, with tenant_id not first, or with an opening policy', async () => {

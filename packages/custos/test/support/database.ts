@@ -99,3 +99,16 @@ export function useMigratedRuntime(overrides: Partial<Config> = {}): MigratedRun
   });
   return handle;
 }
+
+/**
+ * Runs fn with the runtime pool closed and reopens it afterwards: the embedded engine admits one
+ * open instance per data dir, so owner work (DDL, tampering, a child process) needs it closed.
+ */
+export async function whileRuntimeClosed<T>(handle: MigratedRuntime, fn: () => Promise<T>): Promise<T> {
+  await handle.runtime.close();
+  try {
+    return await fn();
+  } finally {
+    handle.runtime = await openDatabase(handle.testDb.config, 'runtime');
+  }
+}
