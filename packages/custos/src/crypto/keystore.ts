@@ -88,6 +88,7 @@ export class Keystore {
         file.entries[id] = { kekVersion: wrapped.kekVersion, blob: wrapped.blob.toString('base64') };
         count += 1;
       }
+      return count > 0;
     });
     return count;
   }
@@ -115,11 +116,11 @@ export class Keystore {
     return parsed.data;
   }
 
-  async #update(change: (file: KeystoreFile) => Promise<void>): Promise<KeystoreFile> {
+  /** Read-modify-write under the lock; `change` returns false when it changed nothing (no write). */
+  async #update(change: (file: KeystoreFile) => Promise<boolean | void>): Promise<KeystoreFile> {
     return withFileLock(`${this.#file}.lock`, async () => {
       const file = this.#read();
-      await change(file);
-      writeFileAtomic(this.#file, JSON.stringify(file) + '\n');
+      if ((await change(file)) !== false) writeFileAtomic(this.#file, JSON.stringify(file) + '\n');
       return file;
     });
   }
