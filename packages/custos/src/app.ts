@@ -11,10 +11,17 @@ import { MIGRATIONS_DIR, applyMigrations, migrationStatus, withMigrationLock } f
 import { prepareRuntimeRole } from './db/runtime-role.ts';
 import { installJobSchema } from './jobs/schema.ts';
 import { JobQueue } from './jobs/queue.ts';
-import { nobodyIsSignedIn, type Authenticator } from './http/auth.ts';
+import type { Authenticator } from './http/auth.ts';
 import type { CheckResult } from './http/routes/health.ts';
 import { buildHttpServer } from './http/server.ts';
 import { REWRAP_DATA_KEYS, keysProblems, openKeys, rewrapJob, type Keys } from './keys.ts';
+import { createIdentity, type AUTH_RULES, type Identity } from './identity/index.ts';
+import { createMail, type Mail } from './mail/index.ts';
+import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
+import { registerAuthRoutes } from './http/routes/auth.ts';
+import { registerApiKeyRoutes } from './http/routes/v1/api-keys.ts';
+import { registerMeRoutes } from './http/routes/v1/me.ts';
+import { registerWorkspaceRoutes } from './http/routes/v1/workspaces.ts';
 
 export interface Infrastructure {
   logDestination?: DestinationStream;
@@ -24,6 +31,10 @@ export interface Infrastructure {
   /** Registers job handlers before the queue starts. */
   jobs?: (queue: JobQueue) => void;
   jobPollingIntervalSeconds?: number;
+  /** Tighter or looser limits on the sign-in, sign-up and mail doors than the defaults. */
+  authRateRules?: Partial<typeof AUTH_RULES>;
+  /** Mail retry timings (default: 8 retries from 5 s with backoff). */
+  mailRetry?: { limit?: number; delaySeconds?: number };
 }
 
 export interface App {
@@ -32,6 +43,9 @@ export interface App {
   readonly database: Database;
   readonly keys: Keys;
   readonly queue: JobQueue;
+  readonly identity: Identity;
+  readonly mail: Mail;
+  readonly limiter: RateLimiter;
   readonly http: FastifyInstance;
   /** Starts listening; resolves with the address. */
   listen(): Promise<string>;
@@ -76,14 +90,45 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   const queue = new JobQueue({ database, log, pollingIntervalSeconds: infra.jobPollingIntervalSeconds });
   const dirs = migrationDirs(infra);
   let http: FastifyInstance;
+  let limiter: RateLimiter | undefined;
+  let identity: Identity;
+  const mail = createMail({ database, keystore: keys.keystore, queue, log, dataDir: config.dataDir, config: config.mail, retry: infra.mailRetry });
   try {
     queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
+    mail.register();
     infra.jobs?.(queue);
+    limiter = await createRateLimiter({ pool: database.pool, redisUrl: config.redisUrl, secret: await keys.keystore.secret('instance:ratelimit'), log });
+    const rateLimiter = limiter;
+    identity = createIdentity({
+      db: database.db,
+      settings: {
+        publicUrl: config.publicUrl,
+        requireEmailVerification: config.requireEmailVerification,
+        sessionIdleSeconds: config.sessionIdleSeconds,
+        sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
+      },
+      policyVersion: config.policyVersion,
+      // Derived from the keystore, so every server of the instance signs and checks cookies alike.
+      secret: (await keys.keystore.secret('instance:auth')).toString('base64url'),
+      keystore: keys.keystore,
+      audit: keys.audit,
+      mail: mail.outbox as never,
+      limiter,
+      log,
+      shredWorkspace: (workspaceId) => keys.sealer.shredTenant(workspaceId),
+    });
+    const ident = identity;
     await queue.start();
     http = await buildHttpServer({
       config,
       log,
-      authenticate: infra.authenticate ?? nobodyIsSignedIn,
+      authenticate: infra.authenticate ?? identity.authenticate,
+      routes: (app) => {
+        registerAuthRoutes(app, { auth: ident.auth, limiter: rateLimiter, publicOrigin: config.publicUrl.origin, rules: infra.authRateRules });
+        registerMeRoutes(app, ident);
+        registerWorkspaceRoutes(app, ident);
+        registerApiKeyRoutes(app, ident);
+      },
       readiness: async () => ({
         database: await check(async () => (await database.pool.query('select 1'), [])),
         keys: await check(() => keysProblems(keys)),
@@ -97,9 +142,12 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     });
   } catch (err) {
     await queue.stop().catch(() => undefined);
+    await limiter?.close().catch(() => undefined);
+    await mail.close().catch(() => undefined);
     await database.close();
     throw err;
   }
+  const rateLimiter = limiter;
 
   let closing: Promise<void> | undefined;
   return {
@@ -108,12 +156,17 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     database,
     keys,
     queue,
+    identity,
+    mail,
+    limiter: rateLimiter,
     http,
     listen: () => http.listen({ port: config.port, host: config.host }),
     close: () =>
       (closing ??= (async () => {
         await http.close();
         await queue.stop();
+        await rateLimiter.close();
+        await mail.close();
         await database.close();
       })()),
   };

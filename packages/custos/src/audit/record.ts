@@ -5,8 +5,7 @@ import type { Transaction } from 'kysely';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
-import { hkdf } from '../crypto/aead.ts';
-import { open, seal, type Keystore, type SealContext } from '../crypto/index.ts';
+import { open, personDataKey, personKey, seal, type Keystore, type SealContext } from '../crypto/index.ts';
 import { genesisHash, headMac, nextHash, type StoredEntry } from './chain.ts';
 
 const TOKEN = /^[A-Za-z0-9_.:/-]{1,128}$/;
@@ -45,10 +44,6 @@ function clientContext(chain: string, seq: number): SealContext {
   return { tenantId: chain, table: 'audit_entries', column: 'client_sealed', rowId: String(seq) };
 }
 
-// Person keys are not versioned data keys: version 0 in the envelope says "a person's key".
-async function personKey(keystore: Keystore, personId: string, create: boolean): Promise<Buffer> {
-  return hkdf(await keystore.secret(`person:${personId}`, { create }), Buffer.alloc(0), 'custos/v1/person-data');
-}
 
 export class AuditTrail {
   readonly #keystore: Keystore;
@@ -78,7 +73,7 @@ export class AuditTrail {
     }
     const seq = Number(head.seq);
     const client = entry.client && entry.actorId
-      ? seal({ version: 0, key: await personKey(this.#keystore, entry.actorId, true) }, clientContext(chain, seq), Buffer.from(JSON.stringify(entry.client)))
+      ? seal(await personDataKey(this.#keystore, entry.actorId, true), clientContext(chain, seq), Buffer.from(JSON.stringify(entry.client)))
       : null;
     const stored: StoredEntry = {
       tenant_id: chain,

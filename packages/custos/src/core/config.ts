@@ -29,6 +29,14 @@ const envSchema = z.object({
   CUSTOS_BODY_LIMIT: z.coerce.number().int().min(1024).optional(),
   CUSTOS_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
   CUSTOS_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).optional(),
+  CUSTOS_POLICY_VERSION: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  CUSTOS_REQUIRE_EMAIL_VERIFICATION: z.enum(['true', 'false']).optional(),
+  CUSTOS_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).optional(),
+  CUSTOS_SESSION_ABSOLUTE_SECONDS: z.coerce.number().int().min(60).optional(),
+  REDIS_URL: z.url().refine((value) => /^rediss?:\/\//.test(value)).optional(),
+  CUSTOS_MAIL_TRANSPORT: z.enum(['mailbox', 'smtp']).optional(),
+  CUSTOS_SMTP_URL: z.url().refine((value) => /^smtps?:\/\//.test(value)).optional(),
+  CUSTOS_MAIL_FROM: z.string().min(3).max(200).optional(),
 });
 
 export interface TlsFiles {
@@ -52,6 +60,20 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   dbPoolSize: number;
   tls: TlsFiles | undefined;
+  /** The privacy policy version people accept (from the policy file once it exists). */
+  policyVersion: string;
+  requireEmailVerification: boolean;
+  sessionIdleSeconds: number;
+  sessionAbsoluteSeconds: number;
+  /** Shared rate-limit counters for several servers; absent: counters in Postgres. */
+  redisUrl: string | undefined;
+  mail: MailSettings;
+}
+
+export interface MailSettings {
+  transport: 'mailbox' | 'smtp';
+  smtpUrl: string | undefined;
+  from: string;
 }
 
 /** What the CLI may override; flags win over the environment. */
@@ -77,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     throw new ConfigError(`invalid configuration in ${names.join(', ')}`);
   }
   const e = parsed.data;
+  if (e.CUSTOS_MAIL_TRANSPORT === 'smtp' && !e.CUSTOS_SMTP_URL) throw new ConfigError('invalid configuration in CUSTOS_SMTP_URL: the smtp transport needs it');
   const port = overrides.port ?? e.CUSTOS_PORT ?? DEFAULT_PORT;
   const tls = overrides.tls;
   const scheme = tls ? 'https' : 'http';
@@ -95,5 +118,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     dbAcquireTimeoutMs: e.CUSTOS_DB_ACQUIRE_TIMEOUT_MS ?? 5000,
     dbPoolSize: e.CUSTOS_DB_POOL_SIZE ?? 10,
     tls,
+    policyVersion: e.CUSTOS_POLICY_VERSION ?? '1',
+    requireEmailVerification: e.CUSTOS_REQUIRE_EMAIL_VERIFICATION === 'true',
+    sessionIdleSeconds: e.CUSTOS_SESSION_IDLE_SECONDS ?? 7 * 24 * 60 * 60,
+    sessionAbsoluteSeconds: e.CUSTOS_SESSION_ABSOLUTE_SECONDS ?? 30 * 24 * 60 * 60,
+    redisUrl: e.REDIS_URL,
+    mail: {
+      transport: e.CUSTOS_MAIL_TRANSPORT ?? (e.CUSTOS_SMTP_URL ? 'smtp' : 'mailbox'),
+      smtpUrl: e.CUSTOS_SMTP_URL,
+      from: e.CUSTOS_MAIL_FROM ?? 'custos <no-reply@localhost>',
+    },
   };
 }

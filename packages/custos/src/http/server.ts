@@ -20,6 +20,8 @@ export interface HttpServerDeps {
   log: Logger;
   authenticate: Authenticator;
   readiness: ReadinessChecks;
+  /** Registers the API's routes (after the OpenAPI plugin, so that they are documented). */
+  routes?: (app: FastifyInstance) => void;
 }
 
 /** Builds the server with every plugin and route registered; call ready() or listen() next. */
@@ -67,5 +69,6 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   app.get('/docs', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   registerHealthRoutes(app, deps.readiness);
+  deps.routes?.(app);
   return app;
 }

@@ -17,6 +17,10 @@ export const headerAuthenticator: Authenticator = async (request) => {
     kind,
     personId: '00000000-0000-4000-8000-000000000001',
     workspaceId: '00000000-0000-4000-8000-000000000002',
+    role: 'owner',
+    credentialId: '00000000-0000-4000-8000-000000000003',
+    termsAccepted: true,
+    client: {},
     scopes: new Set(scopes.split(',').filter(Boolean) as Scope[]),
   };
   return principal;

@@ -13,13 +13,20 @@ export function requiredScope(method: string): Scope {
 export function registerAuthentication(app: FastifyInstance, authenticate: Authenticator, publicOrigin: string): void {
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (request.is404 || request.routeOptions.config.auth === 'public') return;
+    const access = request.routeOptions.config.auth;
+    if (request.is404 || access === 'public') return;
     const principal = await authenticate(request);
     if (!principal) throw new AppError('unauthenticated', 'sign in or send an API key');
     // A cookie rides along on cross-site requests; the Origin header says where they came from.
     if (principal.kind === 'session' && !SAFE_METHODS.has(request.method)) {
       const origin = request.headers.origin;
       if (origin !== publicOrigin) throw new AppError('origin_mismatch', 'this request did not come from the custos origin');
+    }
+    if (access === 'session' && principal.kind !== 'session') {
+      throw new AppError('session_required', 'this route is for a person signed in, not an API key');
+    }
+    if (!principal.termsAccepted && request.routeOptions.config.terms !== 'exempt') {
+      throw new AppError('terms_not_accepted', 'accept the current privacy policy first (POST /v1/me/terms)');
     }
     const scope = requiredScope(request.method);
     if (!principal.scopes.has(scope)) throw new AppError('forbidden', `this credential lacks the ${scope} scope`);

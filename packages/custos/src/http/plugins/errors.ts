@@ -80,6 +80,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(err);
     if (appError.status >= 500) request.log.error({ err, code: appError.code }, 'request failed');
+    const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (appError.code === 'rate_limited' && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     return reply.status(appError.status).send(errorBody(appError));
   });
   app.setNotFoundHandler(async (_request, reply) => {

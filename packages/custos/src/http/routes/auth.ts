@@ -1,0 +1,202 @@
+// Better Auth's endpoints, mounted under /api/auth one by one: only those custos offers, each with
+// a schema (so it is validated, documented at /docs and swept by the canary test) and its rate
+// limits. The bridge hands Better Auth a Fetch Request and passes back what it answers, minus what
+// custos never sends: session tokens in JSON bodies and any cookie but the one session cookie.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, ERROR_STATUS, errorBody, type ErrorCode } from '../../core/errors.ts';
+import type { BetterAuthInstance } from '../../identity/better-auth.ts';
+import { AUTH_BASE_PATH, SESSION_COOKIE } from '../../identity/better-auth.ts';
+import { AUTH_RULES } from '../../identity/rate-rules.ts';
+import { runWithRequestContext } from '../../identity/request-context.ts';
+import { enforceRateLimit, type RateLimiter, type RateRule } from '../../ratelimit/index.ts';
+
+export interface AuthRouteDeps {
+  auth: BetterAuthInstance;
+  limiter: RateLimiter;
+  publicOrigin: string;
+  rules?: Partial<typeof AUTH_RULES>;
+}
+
+const email = z.email().max(254);
+const password = z.string().min(1).max(256);
+const callbackURL = z.string().max(2048).regex(/^\/(?!\/)/, 'a path on this site').optional();
+const ok = z.object({ status: z.boolean() });
+
+// Better Auth's error codes (identifiers, never values) → custos's.
+const ERROR_CODES: Record<string, ErrorCode> = {
+  INVALID_EMAIL_OR_PASSWORD: 'invalid_credentials',
+  INVALID_PASSWORD: 'invalid_credentials',
+  CREDENTIAL_ACCOUNT_NOT_FOUND: 'invalid_credentials',
+  EMAIL_NOT_VERIFIED: 'email_not_verified',
+  INVALID_TOKEN: 'invalid_token',
+  TOKEN_EXPIRED: 'invalid_token',
+  SESSION_EXPIRED: 'recent_sign_in_required',
+  SESSION_NOT_FRESH: 'recent_sign_in_required',
+  PASSWORD_TOO_SHORT: 'invalid_request',
+  PASSWORD_TOO_LONG: 'invalid_request',
+  INVALID_EMAIL: 'invalid_request',
+};
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'unauthenticated';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'internal';
+  return 'invalid_request';
+}
+
+const MESSAGES: Partial<Record<ErrorCode, string>> = {
+  invalid_credentials: 'the email address or password is wrong',
+  email_not_verified: 'verify your email address first: a new link has been sent',
+  invalid_token: 'this link is invalid or has expired',
+  recent_sign_in_required: 'sign in again to do this',
+};
+
+function stripTokens(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'token') continue;
+    out[key] = stripTokens(inner);
+  }
+  return out;
+}
+
+const ALLOWED_COOKIES = new Set([SESSION_COOKIE, `__Secure-${SESSION_COOKIE}`]);
+
+function cookieName(setCookie: string): string {
+  return setCookie.slice(0, setCookie.indexOf('=')).trim();
+}
+
+interface ForwardOptions {
+  /** Rewrites a successful JSON body (sign-up answers the same whether or not the address was new). */
+  body?: (json: unknown) => unknown;
+  /** Answers these Better Auth error codes as a success with this body, so as not to reveal an account. */
+  quietErrors?: Record<string, unknown>;
+}
+
+export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): void {
+  const rules = { ...AUTH_RULES, ...deps.rules };
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  async function limit(request: FastifyRequest, perIp: RateRule, perAccount?: RateRule, account?: string): Promise<void> {
+    await enforceRateLimit(deps.limiter, perIp, request.ip);
+    if (perAccount && account) await enforceRateLimit(deps.limiter, perAccount, account.trim().toLowerCase());
+  }
+
+  async function forward(request: FastifyRequest, reply: FastifyReply, options: ForwardOptions = {}): Promise<FastifyReply> {
+    const headers = new Headers();
+    for (const name of ['cookie', 'origin', 'referer', 'user-agent']) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers.set(name, value);
+    }
+    const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
+    if (hasBody) headers.set('content-type', 'application/json');
+    // Sign-in always remembers the session: the "don't remember" flag would be a second cookie.
+    const body = hasBody ? JSON.stringify({ ...(request.body as object), ...(request.url.includes('/sign-in/') ? { rememberMe: true } : {}) }) : undefined;
+    const fetchRequest = new Request(new URL(request.url, deps.publicOrigin), { method: request.method, headers, body });
+    const response = await runWithRequestContext(
+      { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : undefined },
+      () => deps.auth.handler(fetchRequest),
+    );
+
+    const cookies = response.headers.getSetCookie().filter((c) => ALLOWED_COOKIES.has(cookieName(c)));
+    if (cookies.length > 0) void reply.header('set-cookie', cookies);
+    const location = response.headers.get('location');
+    const text = await response.text();
+    const json = text && response.headers.get('content-type')?.includes('application/json') ? JSON.parse(text) as unknown : null;
+
+    if (response.status >= 400) {
+      const baCode = (json as { code?: unknown } | null)?.code;
+      const known = typeof baCode === 'string' ? baCode : undefined;
+      if (known && options.quietErrors && known in options.quietErrors) return reply.status(200).send(options.quietErrors[known]);
+      const code = (known && ERROR_CODES[known]) || codeForStatus(response.status);
+      const error = new AppError(code, MESSAGES[code] ?? 'the request was refused', known && /^[A-Z_]{1,64}$/.test(known) ? { reason: known.toLowerCase() } : undefined);
+      return reply.status(ERROR_STATUS[code]).send(errorBody(error));
+    }
+    if (location && response.status >= 300 && response.status < 400) return reply.redirect(safeLocation(location, deps.publicOrigin), response.status as 302);
+    const result = stripTokens(json);
+    return reply.status(response.status).send(options.body ? options.body(result) : result ?? {});
+  }
+
+  const publicRoute = { auth: 'public' as const };
+  const tags = ['auth'];
+
+  routes.post(`${AUTH_BASE_PATH}/sign-up/email`, {
+    config: publicRoute,
+    schema: { tags, summary: 'Sign up with an email address and a password (name optional); signs in', body: z.object({ email, password, name: z.string().max(200).optional() }).strict(), response: { 200: ok } },
+    preHandler: async (request) => limit(request, rules.signUpPerIp, rules.signUpPerAccount, request.body.email),
+  }, async (request, reply) => {
+    request.body = { ...request.body, name: request.body.name ?? '' };
+    // The same answer whether or not the address already has an account.
+    return forward(request, reply, { body: () => ({ status: true }), quietErrors: { USER_ALREADY_EXISTS: { status: true }, USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: { status: true } } });
+  });
+
+  routes.post(`${AUTH_BASE_PATH}/sign-in/email`, {
+    config: publicRoute,
+    schema: { tags, summary: 'Sign in; sets the session cookie', body: z.object({ email, password, callbackURL }).strict() },
+    preHandler: async (request) => limit(request, rules.signInPerIp, rules.signInPerAccount, request.body.email),
+  }, async (request, reply) => forward(request, reply));
+
+  routes.post(`${AUTH_BASE_PATH}/sign-out`, {
+    config: publicRoute,
+    schema: { tags, summary: 'Sign out: the session is deleted and the cookie cleared' },
+  }, async (request, reply) => forward(request, reply));
+
+  routes.get(`${AUTH_BASE_PATH}/get-session`, {
+    config: publicRoute,
+    schema: { tags, summary: 'The signed-in person and session (no token), or null' },
+  }, async (request, reply) => forward(request, reply));
+
+  routes.get(`${AUTH_BASE_PATH}/verify-email`, {
+    config: publicRoute,
+    schema: { tags, summary: 'The link mailed to verify an address (or confirm a new one)', querystring: z.object({ token: z.string().min(1).max(4096), callbackURL }) },
+    preHandler: async (request) => limit(request, rules.tokenPerIp),
+  }, async (request, reply) => forward(request, reply));
+
+  routes.post(`${AUTH_BASE_PATH}/send-verification-email`, {
+    config: publicRoute,
+    schema: { tags, summary: 'Mails a new verification link (the same answer for any address)', body: z.object({ email, callbackURL }).strict(), response: { 200: ok } },
+    preHandler: async (request) => limit(request, rules.mailPerIp, rules.mailPerAccount, request.body.email),
+  }, async (request, reply) => forward(request, reply, { body: () => ({ status: true }), quietErrors: { USER_NOT_FOUND: { status: true }, EMAIL_ALREADY_VERIFIED: { status: true } } }));
+
+  routes.post(`${AUTH_BASE_PATH}/request-password-reset`, {
+    config: publicRoute,
+    schema: { tags, summary: 'Mails a password reset link (the same answer for any address)', body: z.object({ email, redirectTo: callbackURL }).strict(), response: { 200: ok } },
+    preHandler: async (request) => limit(request, rules.mailPerIp, rules.mailPerAccount, request.body.email),
+  }, async (request, reply) => forward(request, reply, { body: () => ({ status: true }) }));
+
+  routes.get(`${AUTH_BASE_PATH}/reset-password/:token`, {
+    config: publicRoute,
+    schema: { tags, summary: 'The link mailed for a password reset: checks it and goes on to the reset page', params: z.object({ token: z.string().min(1).max(256) }), querystring: z.object({ callbackURL }) },
+    preHandler: async (request) => limit(request, rules.tokenPerIp),
+  }, async (request, reply) => forward(request, reply));
+
+  routes.post(`${AUTH_BASE_PATH}/reset-password`, {
+    config: publicRoute,
+    schema: { tags, summary: 'Sets a new password with the token from the reset link; ends every session', body: z.object({ token: z.string().min(1).max(256), newPassword: password }).strict(), response: { 200: ok } },
+    preHandler: async (request) => limit(request, rules.tokenPerIp),
+  }, async (request, reply) => forward(request, reply));
+
+  routes.post(`${AUTH_BASE_PATH}/change-password`, {
+    config: publicRoute,
+    schema: { tags, summary: 'Changes the password of the signed-in person', body: z.object({ currentPassword: password, newPassword: password, revokeOtherSessions: z.boolean().optional() }).strict() },
+    preHandler: async (request) => limit(request, rules.signInPerIp),
+  }, async (request, reply) => forward(request, reply));
+
+  routes.post(`${AUTH_BASE_PATH}/change-email`, {
+    config: publicRoute,
+    schema: { tags, summary: 'Starts an email change: a link to the new address confirms it, the old one is told', body: z.object({ newEmail: email, callbackURL }).strict(), response: { 200: ok } },
+    preHandler: async (request) => limit(request, rules.mailPerIp, rules.mailPerAccount, request.body.newEmail),
+  }, async (request, reply) => forward(request, reply, { body: () => ({ status: true }) }));
+}
+
+// Better Auth redirects to callback URLs it has checked against the trusted origins; custos
+// additionally keeps every redirect on its own origin.
+function safeLocation(location: string, origin: string): string {
+  const url = new URL(location, origin);
+  return url.origin === origin ? `${url.pathname}${url.search}` : '/';
+}

@@ -1,0 +1,122 @@
+// The authenticator of the running server: an API key (`Authorization: Bearer csk_…`) or the
+// session cookie. It resolves the workspace the request acts in (the key's, or the
+// `Custos-Workspace` header's, or the person's personal one), the person's role there, and whether
+// they accepted the current policy version. What it may not see is a 404, never a hint.
+import crypto from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { sql, type Kysely } from 'kysely';
+import { AppError } from '../core/errors.ts';
+import { isUuid } from '../core/ids.ts';
+import type { Authenticator, Principal, Scope } from '../http/auth.ts';
+import { enforceRateLimit, type RateLimiter } from '../ratelimit/index.ts';
+import { parseCreator, parseScopes, scopesOfRole } from './api-keys.ts';
+import { API_KEY_PREFIX, SESSION_COOKIE, type BetterAuthInstance } from './better-auth.ts';
+import { API_RULES } from './rate-rules.ts';
+import { deleteIfPastAbsolute } from './sessions.ts';
+import type { IdentityTables } from './tables.ts';
+
+export const WORKSPACE_HEADER = 'custos-workspace';
+// Writing last-used on every request would turn each read into a write.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export interface AuthenticatorDeps {
+  db: Kysely<IdentityTables>;
+  auth: BetterAuthInstance;
+  limiter: RateLimiter;
+  policyVersion: string;
+  sessionAbsoluteSeconds: number;
+}
+
+/** The hash the api-key plugin stores: SHA-256, base64url without padding. */
+export function hashApiKey(key: string): string {
+  return crypto.createHash('sha256').update(key, 'utf8').digest('base64url');
+}
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+function hasSessionCookie(request: FastifyRequest): boolean {
+  const cookie = request.headers.cookie;
+  return typeof cookie === 'string' && cookie.includes(`${SESSION_COOKIE}=`);
+}
+
+export function clientOf(request: FastifyRequest): Principal['client'] {
+  const userAgent = request.headers['user-agent'];
+  return { ip: request.ip, ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}) };
+}
+
+const noSuchWorkspace = () => new AppError('not_found', 'no such workspace');
+
+export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
+  const { db } = deps;
+
+  async function membership(personId: string, workspaceId: string | undefined) {
+    let query = db.selectFrom('memberships as m').innerJoin('workspaces as w', 'w.id', 'm.organizationId')
+      .select(['w.id', 'm.role', sql<boolean>`exists(select 1 from terms_acceptances t where t.person_id = m."userId" and t.policy_version = ${deps.policyVersion})`.as('terms')])
+      .where('m.userId', '=', personId);
+    query = workspaceId ? query.where('w.id', '=', workspaceId) : query.where('w.personal', '=', true);
+    return query.executeTakeFirst();
+  }
+
+  async function byApiKey(key: string, client: Principal['client']): Promise<Principal | null> {
+    if (!key.startsWith(API_KEY_PREFIX)) return null;
+    const row = await db.selectFrom('api_keys').select(['id', 'referenceId', 'enabled', 'expiresAt', 'permissions', 'metadata', 'lastRequest'])
+      .where('key', '=', hashApiKey(key)).executeTakeFirst();
+    if (!row || row.enabled === false || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
+    const creator = parseCreator(row.metadata);
+    if (!creator || !isUuid(row.referenceId)) return null;
+    // A key's rights are the lesser of its scopes and its creator's current role; a creator who
+    // left the workspace leaves a key that opens nothing.
+    const member = await membership(creator, row.referenceId);
+    if (!member) return null;
+    await enforceRateLimit(deps.limiter, API_RULES.perKey, row.id);
+    if (!row.lastRequest || Date.now() - row.lastRequest.getTime() > LAST_USED_RESOLUTION_MS) {
+      await db.updateTable('api_keys').set({ lastRequest: new Date() }).where('id', '=', row.id).execute();
+    }
+    const allowed = new Set<Scope>(scopesOfRole(member.role));
+    return {
+      kind: 'api_key',
+      personId: creator,
+      workspaceId: member.id,
+      role: member.role,
+      scopes: new Set(parseScopes(row.permissions).filter((s) => allowed.has(s))),
+      credentialId: row.id,
+      termsAccepted: member.terms,
+      client,
+    };
+  }
+
+  async function bySession(request: FastifyRequest): Promise<Principal | null> {
+    const headers = new Headers();
+    headers.set('cookie', request.headers.cookie ?? '');
+    const found = await deps.auth.api.getSession({ headers });
+    if (!found) return null;
+    const { session } = found;
+    if (await deleteIfPastAbsolute(db, session.id, new Date(session.createdAt), deps.sessionAbsoluteSeconds)) return null;
+    const asked = request.headers[WORKSPACE_HEADER];
+    if (asked !== undefined && (typeof asked !== 'string' || !isUuid(asked))) throw noSuchWorkspace();
+    const member = await membership(session.userId, asked);
+    if (!member) throw noSuchWorkspace();
+    return {
+      kind: 'session',
+      personId: session.userId,
+      workspaceId: member.id,
+      role: member.role,
+      scopes: new Set(scopesOfRole(member.role)),
+      credentialId: session.id,
+      termsAccepted: member.terms,
+      client: clientOf(request),
+    };
+  }
+
+  return async (request) => {
+    const bearer = bearerOf(request);
+    if (bearer !== undefined) return byApiKey(bearer, clientOf(request));
+    if (hasSessionCookie(request)) return bySession(request);
+    return null;
+  };
+}

@@ -1,0 +1,107 @@
+// Better Auth stores session tokens in clear and has no option to hash them. A stolen database
+// dump (or backup) would then hold live sessions. This wraps its database adapter so that the
+// `sessions` table only ever sees SHA-256(token): tokens are hashed when a session is written and
+// wherever a query names one; a lookup by token hands Better Auth back the raw token it asked with
+// (it re-sets the cookie from it). Never configure Better Auth's secondaryStorage: raw tokens would
+// be written there, outside this wrapper.
+import crypto from 'node:crypto';
+import type { DBAdapter, Where } from '@better-auth/core/db/adapter';
+
+const SESSION_MODELS = new Set(['session', 'sessions']);
+
+export function hashSessionToken(token: string): string {
+  return crypto.createHash('sha256').update(token, 'utf8').digest('base64url');
+}
+
+type Value = Where['value'];
+
+function hashValue(value: Value): Value {
+  if (typeof value === 'string') return hashSessionToken(value);
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => (typeof v === 'string' ? hashSessionToken(v) : v)) as Value;
+  return value;
+}
+
+function hashWhere(where: Where[] | undefined): { where: Where[] | undefined; asked: string | undefined } {
+  let asked: string | undefined;
+  const hashed = where?.map((clause) => {
+    if (clause.field !== 'token') return clause;
+    const operator = clause.operator ?? 'eq';
+    // Only equality can be answered on a hash; anything else would silently match nothing.
+    if (operator !== 'eq' && operator !== 'in' && operator !== 'ne' && operator !== 'not_in') {
+      throw new Error(`session tokens are hashed: a "${operator}" comparison on them is not supported`);
+    }
+    if (operator === 'eq' && typeof clause.value === 'string') asked = clause.value;
+    return { ...clause, value: hashValue(clause.value) };
+  });
+  return { where: hashed, asked };
+}
+
+function hashData<T extends Record<string, unknown> | undefined>(data: T): T {
+  if (!data || typeof data.token !== 'string') return data;
+  return { ...data, token: hashSessionToken(data.token) };
+}
+
+function restoreToken<T>(row: T, raw: string | undefined): T {
+  if (raw === undefined || !row || typeof row !== 'object' || !('token' in row)) return row;
+  return { ...row, token: raw };
+}
+
+/** Wraps a Better Auth adapter (and the adapters of its transactions) so session tokens are stored hashed. */
+export function withHashedSessionTokens<A extends Omit<DBAdapter, 'transaction'> & { transaction?: DBAdapter['transaction'] }>(adapter: A): A {
+  const wrapped: A = {
+    ...adapter,
+    async create(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.create(args);
+      const raw = typeof args.data.token === 'string' ? args.data.token : undefined;
+      // Better Auth sets the cookie from the token it gets back.
+      return restoreToken(await adapter.create({ ...args, data: hashData(args.data as Record<string, unknown>) as typeof args.data }), raw);
+    },
+    async findOne(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.findOne(args);
+      const { where, asked } = hashWhere(args.where);
+      return restoreToken(await adapter.findOne({ ...args, where: where! }), asked);
+    },
+    async findMany(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.findMany(args);
+      return adapter.findMany({ ...args, where: hashWhere(args.where).where });
+    },
+    async count(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.count(args);
+      return adapter.count({ ...args, where: hashWhere(args.where).where });
+    },
+    async update(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.update(args);
+      const { where, asked } = hashWhere(args.where);
+      const raw = typeof args.update.token === 'string' ? args.update.token : asked;
+      return restoreToken(await adapter.update({ ...args, where: where!, update: hashData(args.update) }), raw);
+    },
+    async updateMany(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.updateMany(args);
+      return adapter.updateMany({ ...args, where: hashWhere(args.where).where!, update: hashData(args.update) });
+    },
+    async delete(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.delete(args);
+      return adapter.delete({ ...args, where: hashWhere(args.where).where! });
+    },
+    async deleteMany(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.deleteMany(args);
+      return adapter.deleteMany({ ...args, where: hashWhere(args.where).where! });
+    },
+    async consumeOne(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.consumeOne(args);
+      const { where, asked } = hashWhere(args.where);
+      return restoreToken(await adapter.consumeOne({ ...args, where: where! }), asked);
+    },
+    async incrementOne(args) {
+      if (!SESSION_MODELS.has(args.model)) return adapter.incrementOne(args);
+      const { where, asked } = hashWhere(args.where);
+      return restoreToken(await adapter.incrementOne({ ...args, where: where!, set: hashData(args.set) }), asked);
+    },
+  } as A;
+  if (adapter.transaction) {
+    const transaction = adapter.transaction.bind(adapter);
+    wrapped.transaction = ((callback: (trx: never) => Promise<unknown>) =>
+      transaction((trx) => callback(withHashedSessionTokens(trx as never) as never))) as DBAdapter['transaction'];
+  }
+  return wrapped;
+}

@@ -1,0 +1,122 @@
+// Identity: Better Auth wired into custos (accounts, one session cookie, workspaces, API keys),
+// terms acceptance, and the events that follow its writes (personal workspace, audit, mail).
+import type { Kysely, Transaction } from 'kysely';
+import type { AuditTrail } from '../audit/index.ts';
+import type { Logger } from '../core/log.ts';
+import type { Keystore } from '../crypto/index.ts';
+import type { Authenticator } from '../http/auth.ts';
+import type { RateLimiter } from '../ratelimit/index.ts';
+import { ApiKeys } from './api-keys.ts';
+import { createAuthenticator } from './authenticate.ts';
+import { createBetterAuth, type BetterAuthInstance, type IdentitySettings } from './better-auth.ts';
+import { IdentityRecorder } from './recorder.ts';
+import { currentClient } from './request-context.ts';
+import type { IdentityTables } from './tables.ts';
+import { Terms } from './terms.ts';
+import { Workspaces } from './workspaces.ts';
+
+export { AUTH_BASE_PATH, SESSION_COOKIE, API_KEY_PREFIX, authOptions, type BetterAuthInstance, type IdentitySettings } from './better-auth.ts';
+export { hashSessionToken } from './hashed-session-tokens.ts';
+export { hashApiKey, WORKSPACE_HEADER } from './authenticate.ts';
+export { ApiKeys, SCOPES, type ApiKeyView } from './api-keys.ts';
+export { Workspaces, type WorkspaceView, type MemberView } from './workspaces.ts';
+export { Terms, type TermsStatus } from './terms.ts';
+export { listSessions, revokeSession, revokeOtherSessions, type SessionView } from './sessions.ts';
+export { ROLE_NAMES, isRole, can, type Role } from './roles.ts';
+export { AUTH_RULES, API_RULES } from './rate-rules.ts';
+export { currentClient, runWithRequestContext, type RequestContext } from './request-context.ts';
+export { IdentityRecorder } from './recorder.ts';
+export type { IdentityTables } from './tables.ts';
+
+type MailTemplate = 'verify_email' | 'password_reset' | 'email_change_confirm' | 'email_change_notice' | 'signin_notice';
+
+/** What identity needs of the mail outbox: a transactional mail queued in the caller's transaction. */
+export interface MailQueue {
+  queue(executor: Kysely<never> | Transaction<never>, mail: { template: MailTemplate; to: string; vars: Record<string, unknown> }): Promise<unknown>;
+}
+
+export interface IdentityDeps {
+  /** The runtime database (any schema: identity reads its own tables through it). */
+  db: object;
+  settings: IdentitySettings;
+  policyVersion: string;
+  secret: string;
+  keystore: Keystore;
+  audit: AuditTrail;
+  mail: MailQueue;
+  limiter: RateLimiter;
+  log: Logger;
+  /** Crypto-shreds a deleted workspace. */
+  shredWorkspace: (workspaceId: string) => Promise<void>;
+}
+
+export interface Identity {
+  auth: BetterAuthInstance;
+  authenticate: Authenticator;
+  workspaces: Workspaces;
+  apiKeys: ApiKeys;
+  terms: Terms;
+  recorder: IdentityRecorder;
+  db: Kysely<IdentityTables>;
+}
+
+export function createIdentity(deps: IdentityDeps): Identity {
+  const db = deps.db as Kysely<IdentityTables>;
+  const anyDb = deps.db as Kysely<never>;
+  const recorder = new IdentityRecorder(anyDb, deps.audit);
+  const workspaces = new Workspaces(db, recorder, deps.shredWorkspace);
+  const terms = new Terms(db, deps.keystore, recorder, deps.policyVersion);
+  const mailIn = (trx: unknown, to: string, template: MailTemplate, vars: Record<string, unknown>) =>
+    deps.mail.queue(trx as Transaction<never>, { template, to, vars });
+
+  const auth = createBetterAuth({
+    db: anyDb,
+    settings: deps.settings,
+    secret: deps.secret,
+    log: deps.log,
+    callbacks: {
+      async sendVerificationEmail(user, url) {
+        // Better Auth asks for a verification of the *new* address when an email change starts.
+        const stored = await db.selectFrom('people').select('email').where('id', '=', user.id).executeTakeFirst();
+        const changing = stored !== undefined && stored.email !== user.email;
+        await recorder.person({ action: changing ? 'person.email_change_requested' : 'person.verification_sent', actorId: user.id, targetType: 'person', targetId: user.id }, async (trx) => {
+          if (!changing) return void (await mailIn(trx, user.email, 'verify_email', { url }));
+          await mailIn(trx, user.email, 'email_change_confirm', { url, newEmail: user.email });
+          await mailIn(trx, stored.email, 'email_change_notice', {});
+        });
+      },
+      async sendResetPassword(user, url) {
+        await recorder.person({ action: 'person.password_reset_requested', actorId: user.id, targetType: 'person', targetId: user.id }, async (trx) => {
+          await mailIn(trx, user.email, 'password_reset', { url });
+        });
+      },
+      async personCreated(user) {
+        await recorder.person({ action: 'person.signed_up', actorId: user.id, targetType: 'person', targetId: user.id });
+        await workspaces.create(user.id, 'Personal', true);
+        // Signing up is accepting the policy in force (P-ACC-6).
+        await terms.accept(user.id, deps.policyVersion, currentClient());
+      },
+      async sessionCreated(session, path) {
+        const signIn = path === '/sign-in/email';
+        // Read before the transaction: the embedded engine's pool has a single connection.
+        const person = signIn ? await db.selectFrom('people').select('email').where('id', '=', session.userId).executeTakeFirst() : undefined;
+        const { userAgent } = currentClient();
+        await recorder.person({ action: 'session.created', actorId: session.userId, targetType: 'session', targetId: session.id, details: { signIn } }, async (trx) => {
+          if (person) await mailIn(trx, person.email, 'signin_notice', { at: new Date().toISOString(), ...(userAgent ? { userAgent: userAgent.slice(0, 512) } : {}) });
+        });
+      },
+      async sessionEnded(session) {
+        await recorder.person({ action: 'session.ended', actorId: session.userId, targetType: 'session', targetId: session.id });
+      },
+    },
+  });
+
+  const authenticate = createAuthenticator({
+    db,
+    auth,
+    limiter: deps.limiter,
+    policyVersion: deps.policyVersion,
+    sessionAbsoluteSeconds: deps.settings.sessionAbsoluteSeconds,
+  });
+  return { auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, recorder, db };
+}
