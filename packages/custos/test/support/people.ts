@@ -20,6 +20,15 @@ export function sessionCookieOf(setCookie: string | string[] | undefined): strin
   return found.split(';')[0]!;
 }
 
+/**
+ * A client address of its own for each person (from the documentation range; inject() sends no
+ * packets), so that the per-IP sign-up limit does not throttle a test file's many sign-ups.
+ */
+export function clientAddress(): string {
+  counter += 1;
+  return `198.51.100.${counter % 250 + 1}`;
+}
+
 export function uniqueEmail(label = 'person'): string {
   counter += 1;
   return `${label}-${process.pid}-${counter}-${Date.now()}@example.test`;
@@ -29,7 +38,7 @@ export async function signUp(t: TestApp, options: { email?: string; password?: s
   const http = t.app.http;
   const email = options.email ?? uniqueEmail();
   const password = options.password ?? `pw-${Math.random().toString(36).slice(2)}-long`;
-  const res = await http.inject({ method: 'POST', url: '/api/auth/sign-up/email', headers: { origin: t.config.publicUrl.origin }, payload: { email, password, ...(options.name ? { name: options.name } : {}) } });
+  const res = await http.inject({ method: 'POST', url: '/api/auth/sign-up/email', remoteAddress: clientAddress(), headers: { origin: t.config.publicUrl.origin }, payload: { email, password, ...(options.name ? { name: options.name } : {}) } });
   if (res.statusCode !== 200) throw new Error(`sign-up answered ${res.statusCode}: ${res.body}`);
   const cookie = sessionCookieOf(res.headers['set-cookie']);
   const me = await http.inject({ url: '/v1/me', headers: { cookie } });
@@ -39,7 +48,7 @@ export async function signUp(t: TestApp, options: { email?: string; password?: s
 }
 
 export async function signIn(t: TestApp, email: string, password: string, headers: Record<string, string> = {}): Promise<string> {
-  const res = await t.app.http.inject({ method: 'POST', url: '/api/auth/sign-in/email', headers: { origin: t.config.publicUrl.origin, ...headers }, payload: { email, password } });
+  const res = await t.app.http.inject({ method: 'POST', url: '/api/auth/sign-in/email', remoteAddress: clientAddress(), headers: { origin: t.config.publicUrl.origin, ...headers }, payload: { email, password } });
   if (res.statusCode !== 200) throw new Error(`sign-in answered ${res.statusCode}: ${res.body}`);
   return sessionCookieOf(res.headers['set-cookie']);
 }
