@@ -92,7 +92,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
       },
       async personCreated(user) {
         await recorder.person({ action: 'person.signed_up', actorId: user.id, targetType: 'person', targetId: user.id });
-        await workspaces.create(user.id, 'Personal', true);
+        await workspaces.create(user.id, 'Personal', { personal: true });
         // Signing up is accepting the policy in force (P-ACC-6).
         await terms.accept(user.id, deps.policyVersion, currentClient());
       },

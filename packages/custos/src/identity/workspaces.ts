@@ -62,10 +62,12 @@ export class Workspaces {
     return this.get(principal.personId, workspaceId);
   }
 
-  async create(personId: string, name: string, personal = false): Promise<WorkspaceView> {
+  /** `client` defaults to the request's (in Better Auth's hooks) when not given. */
+  async create(personId: string, name: string, options: { personal?: boolean; client?: Principal['client'] } = {}): Promise<WorkspaceView> {
     const id = newId();
     const createdAt = new Date();
-    await this.#recorder.workspace(id, { action: 'workspace.created', actorId: personId, targetType: 'workspace', targetId: id, details: { personal } }, async (trx) => {
+    const personal = options.personal ?? false;
+    await this.#recorder.workspace(id, { action: 'workspace.created', actorId: personId, client: options.client, targetType: 'workspace', targetId: id, details: { personal } }, async (trx) => {
       const db = trx as unknown as Kysely<IdentityTables>;
       await db.insertInto('workspaces').values({ id, name, slug: id, createdAt, personal, metadata: null, logo: null }).execute();
       await db.insertInto('memberships').values({ id: newId(), organizationId: id, userId: personId, role: 'owner', createdAt }).execute();

@@ -27,7 +27,10 @@ export function registerWorkspaceRoutes(app: FastifyInstance, identity: Identity
   routes.post('/v1/workspaces', {
     config: { auth: 'session' },
     schema: { tags, summary: 'Creates a workspace; the caller becomes its owner', body: z.object({ name }).strict(), response: { 201: workspaceSchema } },
-  }, async (request, reply) => reply.status(201).send(await workspaces.create(principalOf(request).personId, request.body.name)));
+  }, async (request, reply) => {
+    const p = principalOf(request);
+    return reply.status(201).send(await workspaces.create(p.personId, request.body.name, { client: p.client }));
+  });
 
   routes.get('/v1/workspaces/:id', {
     schema: { tags, summary: 'One workspace', params: idParams, response: { 200: workspaceSchema } },
