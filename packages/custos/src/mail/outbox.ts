@@ -3,7 +3,7 @@
 // that change commits, and the worker is woken once it has. The row holds what the mail must say
 // (recipient and variables) sealed under an instance key; the job holds the row's id only. The row
 // is deleted once the mail is delivered.
-import type { Generated, Kysely } from 'kysely';
+import type { Generated, Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -96,7 +96,7 @@ export class Outbox {
    * if that commits, or the database itself to send it at once. Refuses an unknown template, bad
    * variables or a bad address before anything is written. Returns the outbox id.
    */
-  async queue<S>(executor: Kysely<S>, mail: MailRequest): Promise<string> {
+  async queue<S>(executor: Kysely<S> | Transaction<S>, mail: MailRequest): Promise<string> {
     const vars = parseMailVars(mail.template, mail.vars);
     if (!recipient.safeParse(mail.to).success) throw new MailError('invalid_recipient', `mail ${mail.template}: the recipient is not an email address`);
     const id = newId();

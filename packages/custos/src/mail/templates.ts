@@ -57,7 +57,7 @@ function compose(subject: string, body: Body): RenderedMail {
   return { subject, text: `${text}\n`, html };
 }
 
-const AUTOMATED = 'This is an automated message about your account. You receive it because of an action on your account; there are no other mails to unsubscribe from.';
+const AUTOMATED = 'This is an automated message about your account. You get no other kind of mail from us, so there is nothing to unsubscribe from.';
 
 interface Template<S extends z.ZodType> {
   vars: S;
@@ -99,7 +99,7 @@ export const MAIL_TEMPLATES = {
   signin_notice: template(z.strictObject({ at: z.iso.datetime({ offset: true }), userAgent: z.string().max(512).optional() }), ({ at, userAgent }) =>
     compose('New sign-in to your account', {
       paragraphs: [
-        `Your account was signed in to on ${new Date(at).toUTCString()}${userAgent ? ` from ${userAgent}` : ''}.`,
+        `Someone signed in to your account on ${new Date(at).toUTCString()}${userAgent ? ` from ${userAgent}` : ''}.`,
         'If it was you, there is nothing to do. If it was not, change your password now.',
       ],
       footer: AUTOMATED,

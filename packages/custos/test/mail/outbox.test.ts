@@ -112,7 +112,7 @@ describe(`mail outbox on ${ENGINE}`, () => {
     const received = await smtp.waitFor(to);
     expect(received.recipients).toEqual([to]);
     expect(received.parsed.subject).toBe('Confirm your email address');
-    expect(received.parsed.from?.text).toBe('custos <no-reply@localhost>');
+    expect(received.parsed.from?.value).toEqual([{ name: 'custos', address: 'no-reply@localhost' }]);
     expect(received.parsed.messageId).toBe(`<${id}@localhost>`);
     expect(received.parsed.text).toContain(url);
     expect(received.parsed.html).toContain(`href="${url}"`);

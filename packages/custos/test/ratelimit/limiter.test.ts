@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.ts';
 import { openDatabase, type Database } from '../../src/db/connect.ts';
-import { createRateLimiter, RATE_LIMITS_TABLE, type RateLimiter, type RateRule } from '../../src/ratelimit/index.ts';
+import { createRateLimiter, enforceRateLimit, RATE_LIMITS_TABLE, type RateLimiter, type RateRule } from '../../src/ratelimit/index.ts';
 import { ENGINE, useMigratedRuntime } from '../support/database.ts';
 import { LogCapture } from '../support/log-capture.ts';
 
@@ -152,6 +152,18 @@ describe.each<StoreKind>(['postgres', 'redis'])(`rate limiter on %s (database en
     // Another rule, same subject; same rule, another subject: both untouched.
     expect((await limiter.consume(signup, 'carol@example.net')).allowed).toBe(true);
     expect((await limiter.consume(signin, 'dave@example.net')).allowed).toBe(true);
+  });
+
+  it('P-KEY-2: enforceRateLimit passes allowed requests and throws rate_limited (429) with retryAfterSeconds', async () => {
+    const limiter = await server(store);
+    const r = rule(2, 30);
+    expect(await enforceRateLimit(limiter, r, 'key_enforce')).toBe(1);
+    expect(await enforceRateLimit(limiter, r, 'key_enforce')).toBe(0);
+    await expect(enforceRateLimit(limiter, r, 'key_enforce')).rejects.toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      details: { retryAfterSeconds: expect.any(Number) },
+    });
   });
 
   it('one rule name with two different limits is a programming error', async () => {
