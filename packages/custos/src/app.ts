@@ -15,7 +15,7 @@ import type { Authenticator } from './http/auth.ts';
 import type { CheckResult } from './http/routes/health.ts';
 import { buildHttpServer } from './http/server.ts';
 import { REWRAP_DATA_KEYS, keysProblems, openKeys, rewrapJob, type Keys } from './keys.ts';
-import { createIdentity, type AUTH_RULES, type Identity } from './identity/index.ts';
+import { createIdentity, rateRules, type Identity, type RateRules } from './identity/index.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
 import { registerAuthRoutes } from './http/routes/auth.ts';
@@ -31,8 +31,8 @@ export interface Infrastructure {
   /** Registers job handlers before the queue starts. */
   jobs?: (queue: JobQueue) => void;
   jobPollingIntervalSeconds?: number;
-  /** Tighter or looser limits on the sign-in, sign-up and mail doors than the defaults. */
-  authRateRules?: Partial<typeof AUTH_RULES>;
+  /** Tighter or looser rate limits than the defaults (identity/rate-rules.ts). */
+  rateRules?: Partial<RateRules>;
   /** Mail retry timings (default: 8 retries from 5 s with backoff). */
   mailRetry?: { limit?: number; delaySeconds?: number };
 }
@@ -99,6 +99,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     infra.jobs?.(queue);
     limiter = await createRateLimiter({ pool: database.pool, redisUrl: config.redisUrl, secret: await keys.keystore.secret('instance:ratelimit'), log });
     const rateLimiter = limiter;
+    const rules = rateRules(infra.rateRules);
     identity = createIdentity({
       db: database.db,
       settings: {
@@ -114,6 +115,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       audit: keys.audit,
       mail: mail.outbox as never,
       limiter,
+      rules,
       log,
       shredWorkspace: (workspaceId) => keys.sealer.shredTenant(workspaceId),
     });
@@ -124,7 +126,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       log,
       authenticate: infra.authenticate ?? identity.authenticate,
       routes: (app) => {
-        registerAuthRoutes(app, { auth: ident.auth, limiter: rateLimiter, publicOrigin: config.publicUrl.origin, rules: infra.authRateRules });
+        registerAuthRoutes(app, { auth: ident.auth, limiter: rateLimiter, publicOrigin: config.publicUrl.origin, rules });
         registerMeRoutes(app, ident);
         registerWorkspaceRoutes(app, ident);
         registerApiKeyRoutes(app, ident);

@@ -11,7 +11,7 @@ import type { Authenticator, Principal, Scope } from '../http/auth.ts';
 import { enforceRateLimit, type RateLimiter } from '../ratelimit/index.ts';
 import { parseCreator, parseScopes, scopesOfRole } from './api-keys.ts';
 import { API_KEY_PREFIX, SESSION_COOKIE, type BetterAuthInstance } from './better-auth.ts';
-import { API_RULES } from './rate-rules.ts';
+import type { RateRules } from './rate-rules.ts';
 import { deleteIfPastAbsolute } from './sessions.ts';
 import type { IdentityTables } from './tables.ts';
 
@@ -23,6 +23,7 @@ export interface AuthenticatorDeps {
   db: Kysely<IdentityTables>;
   auth: BetterAuthInstance;
   limiter: RateLimiter;
+  rules: RateRules;
   policyVersion: string;
   sessionAbsoluteSeconds: number;
 }
@@ -73,7 +74,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     // left the workspace leaves a key that opens nothing.
     const member = await membership(creator, row.referenceId);
     if (!member) return null;
-    await enforceRateLimit(deps.limiter, API_RULES.perKey, row.id);
+    await enforceRateLimit(deps.limiter, deps.rules.apiPerKey, row.id);
     if (!row.lastRequest || Date.now() - row.lastRequest.getTime() > LAST_USED_RESOLUTION_MS) {
       await db.updateTable('api_keys').set({ lastRequest: new Date() }).where('id', '=', row.id).execute();
     }

@@ -14,6 +14,7 @@ import { currentClient } from './request-context.ts';
 import type { IdentityTables } from './tables.ts';
 import { Terms } from './terms.ts';
 import { Workspaces } from './workspaces.ts';
+import type { RateRules } from './rate-rules.ts';
 
 export { AUTH_BASE_PATH, SESSION_COOKIE, API_KEY_PREFIX, authOptions, type BetterAuthInstance, type IdentitySettings } from './better-auth.ts';
 export { hashSessionToken } from './hashed-session-tokens.ts';
@@ -23,7 +24,7 @@ export { Workspaces, type WorkspaceView, type MemberView } from './workspaces.ts
 export { Terms, type TermsStatus } from './terms.ts';
 export { listSessions, revokeSession, revokeOtherSessions, type SessionView } from './sessions.ts';
 export { ROLE_NAMES, isRole, can, type Role } from './roles.ts';
-export { AUTH_RULES, API_RULES } from './rate-rules.ts';
+export { RATE_RULES, rateRules, type RateRules } from './rate-rules.ts';
 export { currentClient, runWithRequestContext, type RequestContext } from './request-context.ts';
 export { IdentityRecorder } from './recorder.ts';
 export type { IdentityTables } from './tables.ts';
@@ -45,6 +46,7 @@ export interface IdentityDeps {
   audit: AuditTrail;
   mail: MailQueue;
   limiter: RateLimiter;
+  rules: RateRules;
   log: Logger;
   /** Crypto-shreds a deleted workspace. */
   shredWorkspace: (workspaceId: string) => Promise<void>;
@@ -115,6 +117,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
     db,
     auth,
     limiter: deps.limiter,
+    rules: deps.rules,
     policyVersion: deps.policyVersion,
     sessionAbsoluteSeconds: deps.settings.sessionAbsoluteSeconds,
   });

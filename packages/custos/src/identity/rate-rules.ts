@@ -3,7 +3,7 @@
 // flood a mailbox; per key on the API. Subjects are HMAC'd by the limiter, never stored raw.
 import type { RateRule } from '../ratelimit/index.ts';
 
-export const AUTH_RULES = {
+export const RATE_RULES = {
   signInPerIp: { name: 'signin.ip', points: 20, durationSeconds: 60 },
   signInPerAccount: { name: 'signin.account', points: 10, durationSeconds: 15 * 60 },
   signUpPerIp: { name: 'signup.ip', points: 10, durationSeconds: 60 * 60 },
@@ -11,8 +11,12 @@ export const AUTH_RULES = {
   mailPerIp: { name: 'mail.ip', points: 10, durationSeconds: 60 * 60 },
   mailPerAccount: { name: 'mail.account', points: 3, durationSeconds: 60 * 60 },
   tokenPerIp: { name: 'token.ip', points: 30, durationSeconds: 60 },
+  apiPerKey: { name: 'api.key', points: 1200, durationSeconds: 60 },
 } as const satisfies Record<string, RateRule>;
 
-export const API_RULES = {
-  perKey: { name: 'api.key', points: 1200, durationSeconds: 60 },
-} as const satisfies Record<string, RateRule>;
+export type RateRules = { [K in keyof typeof RATE_RULES]: RateRule };
+
+/** The defaults with an operator's (or a test's) overrides. */
+export function rateRules(overrides: Partial<RateRules> = {}): RateRules {
+  return { ...RATE_RULES, ...overrides };
+}

@@ -9,6 +9,7 @@ import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { hkdf } from '../crypto/aead.ts';
 import { open, seal, type Keystore, type SealContext } from '../crypto/index.ts';
+import { transaction } from '../db/transaction.ts';
 import { defineJob, type JobContract } from '../jobs/contracts.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { MailError, parseMailVars, type MailTemplateName, type MailVars } from './templates.ts';
@@ -92,19 +93,24 @@ export class Outbox {
   }
 
   /**
-   * Queues a mail in `executor`: a transaction (from transaction() or withTenant()) to send it only
-   * if that commits, or the database itself to send it at once. Refuses an unknown template, bad
-   * variables or a bad address before anything is written. Returns the outbox id.
+   * Queues a mail in `executor`: a transaction (from transaction() or withTenant(), so that the
+   * worker is woken after the commit) to send it only if that commits, or the database itself to
+   * send it at once. Refuses an unknown template, bad variables or a bad address before anything
+   * is written. Returns the outbox id.
    */
   async queue<S>(executor: Kysely<S> | Transaction<S>, mail: MailRequest): Promise<string> {
     const vars = parseMailVars(mail.template, mail.vars);
     if (!recipient.safeParse(mail.to).success) throw new MailError('invalid_recipient', `mail ${mail.template}: the recipient is not an email address`);
+    const content: SealedMail = { template: mail.template, to: mail.to, vars };
+    // The row and its job are two writes: outside a transaction, open one so neither exists alone.
+    return executor.isTransaction ? this.#write(executor, content) : transaction(executor, (trx) => this.#write(trx, content));
+  }
+
+  async #write<S>(trx: Kysely<S>, content: SealedMail): Promise<string> {
     const id = newId();
-    const plaintext = Buffer.from(JSON.stringify({ template: mail.template, to: mail.to, vars } satisfies SealedMail));
-    const sealed = seal({ version: 0, key: await mailKey(this.#keystore) }, outboxSealContext(id), plaintext);
-    const db = executor as unknown as Kysely<MailTables>;
-    await db.insertInto('mail_outbox').values({ id, template: mail.template, sealed }).execute();
-    await this.#queue.enqueue(executor, this.#job, { outboxId: id });
+    const sealed = seal({ version: 0, key: await mailKey(this.#keystore) }, outboxSealContext(id), Buffer.from(JSON.stringify(content)));
+    await (trx as unknown as Kysely<MailTables>).insertInto('mail_outbox').values({ id, template: content.template, sealed }).execute();
+    await this.#queue.enqueue(trx, this.#job, { outboxId: id });
     return id;
   }
 }

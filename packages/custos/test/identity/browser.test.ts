@@ -46,7 +46,7 @@ describe(`a real browser on ${ENGINE}`, () => {
     const password = 'correct horse battery';
     const call = (path: string, body?: object) => page.evaluate(async ([p, b]) => {
       const res = await fetch(p as string, b ? { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) } : {});
-      return { status: res.status, body: await res.text(), documentCookie: document.cookie };
+      return { status: res.status, body: await res.text(), documentCookie: (globalThis as unknown as { document: { cookie: string } }).document.cookie };
     }, [path, body] as const);
 
     const up = await call('/api/auth/sign-up/email', { email, password });

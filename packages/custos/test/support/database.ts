@@ -25,7 +25,8 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-data-'));
+  // A second server of one instance may bring its own data dir (holding copies of the key files).
+  const dataDir = overrides.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'custos-data-'));
   const base = loadConfig({}, { dataDir, port: 0 });
   const config: Config = { ...base, runtimePassword: TEST_RUNTIME_PASSWORD, logLevel: 'info', ...overrides };
   if (ENGINE === 'pglite') {

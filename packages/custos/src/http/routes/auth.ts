@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { AppError, ERROR_STATUS, errorBody, type ErrorCode } from '../../core/errors.ts';
 import type { BetterAuthInstance } from '../../identity/better-auth.ts';
 import { AUTH_BASE_PATH, SESSION_COOKIE } from '../../identity/better-auth.ts';
-import { AUTH_RULES } from '../../identity/rate-rules.ts';
+import type { RateRules } from '../../identity/rate-rules.ts';
 import { runWithRequestContext } from '../../identity/request-context.ts';
 import { enforceRateLimit, type RateLimiter, type RateRule } from '../../ratelimit/index.ts';
 
@@ -16,7 +16,7 @@ export interface AuthRouteDeps {
   auth: BetterAuthInstance;
   limiter: RateLimiter;
   publicOrigin: string;
-  rules?: Partial<typeof AUTH_RULES>;
+  rules: RateRules;
 }
 
 const email = z.email().max(254);
@@ -79,7 +79,7 @@ interface ForwardOptions {
 }
 
 export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): void {
-  const rules = { ...AUTH_RULES, ...deps.rules };
+  const { rules } = deps;
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   async function limit(request: FastifyRequest, perIp: RateRule, perAccount?: RateRule, account?: string): Promise<void> {
