@@ -69,9 +69,12 @@ function messageFor(code: ErrorCode): string {
  * For Fastify's frameworkErrors option: errors raised before routing (a malformed URL) answer in
  * the same shape as every other error; Fastify's own body would echo the path back.
  */
-export function frameworkErrorHandler(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const appError = toAppError(err);
   void reply.status(appError.status).send(errorBody(appError));
+  // Routing never happened, so the onResponse hook (request-log.ts) does not run: the request's
+  // one line is written here, with no route, as every other request's is.
+  request.log.info({ method: request.method, route: null, status: appError.status, durationMs: null }, 'request');
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {
