@@ -4,6 +4,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { serveCommand } from './serve.ts';
 import { migrateCommand } from './migrate.ts';
+import { adminGrantCommand, adminRevokeCommand } from './admin.ts';
 import { auditVerifyCommand } from './audit.ts';
 import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './keys.ts';
 
@@ -59,5 +60,17 @@ program
   .option('--workspace <id>', 'only this workspace’s chain')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
   .action(auditVerifyCommand);
+
+const admin = program.command('admin').description('instance administrators (operators of this custos)');
+admin
+  .command('grant <email>')
+  .description('make the person with this email address an instance administrator')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(adminGrantCommand);
+admin
+  .command('revoke <email>')
+  .description('make them an instance administrator no more')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(adminRevokeCommand);
 
 await program.parseAsync(process.argv);

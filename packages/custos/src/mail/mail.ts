@@ -19,7 +19,10 @@ export interface MailDeps {
   /** The mailbox transport writes to `<dataDir>/mailbox`. */
   dataDir: string;
   config: MailConfig;
-  /** Overrides MAIL_SEND's retry timings (a deployment that wants faster or longer retries). */
+  /**
+   * Overrides MAIL_SEND's retry timings. pg-boss keeps the timings a queue was first created with,
+   * so this takes effect on a database where mail.send does not exist yet.
+   */
   retry?: { limit?: number; delaySeconds?: number };
 }
 

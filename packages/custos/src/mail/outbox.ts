@@ -28,7 +28,7 @@ export interface MailTables {
 
 export type MailSendPayload = { outboxId: string };
 
-/** Sends one outbox row. Retried with backoff (5 s doubling: about 21 minutes over 8 retries). */
+/** Sends one outbox row. Retried with jittered backoff from 5 s: the last try comes 20-40 minutes after the first. */
 export const MAIL_SEND: JobContract<MailSendPayload> = defineJob({
   name: 'mail.send',
   payload: z.object({ outboxId: z.uuid() }),
