@@ -1,14 +1,20 @@
 // A small, dependency-free client for the custos API. It grows with the API; the server's OpenAPI
 // document (GET /docs) is the reference.
 import { errorFrom } from './errors.ts';
+import { Auth, Me, ApiKeys, Workspaces } from './identity.ts';
 
 export interface ClientOptions {
   /** The custos public URL, e.g. https://custos.example.com */
   baseUrl: string;
-  /** An API key (`Authorization: Bearer …`); omit for public endpoints. */
+  /** An API key (`Authorization: Bearer …`); omit for public endpoints or a session. */
   apiKey?: string;
-  /** The workspace to act in, for session-authenticated calls. */
+  /** The workspace to act in, for session-authenticated calls (default: the personal one). */
   workspace?: string;
+  /**
+   * Outside a browser: keep the session cookie that sign-in sets and send it back (a browser keeps
+   * it itself, out of reach of JavaScript).
+   */
+  keepSession?: boolean;
   fetch?: typeof fetch;
 }
 
@@ -21,13 +27,25 @@ export interface Readiness {
   checks: Record<string, 'ok'>;
 }
 
+const SESSION_COOKIE = /^((?:__Secure-)?custos_session)=([^;]*)/;
+
 export class CustosClient {
   readonly #options: ClientOptions;
   readonly #fetch: typeof fetch;
+  #cookie: string | undefined;
+
+  readonly auth: Auth;
+  readonly me: Me;
+  readonly workspaces: Workspaces;
+  readonly apiKeys: ApiKeys;
 
   constructor(options: ClientOptions) {
     this.#options = options;
     this.#fetch = options.fetch ?? fetch;
+    this.auth = new Auth(this);
+    this.me = new Me(this);
+    this.workspaces = new Workspaces(this);
+    this.apiKeys = new ApiKeys(this);
   }
 
   /** The process is up. */
@@ -40,17 +58,38 @@ export class CustosClient {
     return this.request<Readiness>('GET', '/readyz');
   }
 
+  /** Acts in another workspace from now on (session calls; a key always acts in its own). */
+  useWorkspace(workspaceId: string | undefined): void {
+    this.#options.workspace = workspaceId;
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
     if (this.#options.workspace) headers['custos-workspace'] = this.#options.workspace;
     if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.#cookie) {
+      headers.cookie = this.#cookie;
+      // A browser sends Origin itself; custos checks it on every session write.
+      headers.origin = new URL(this.#options.baseUrl).origin;
+    }
     const response = await this.#fetch(new URL(path, this.#options.baseUrl), {
       method,
       headers,
+      redirect: 'manual',
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    if (this.#options.keepSession) this.#keepCookie(response);
     if (!response.ok) throw await errorFrom(response);
+    if (response.status === 204) return undefined as T;
     return (await response.json()) as T;
+  }
+
+  #keepCookie(response: Response): void {
+    for (const header of response.headers.getSetCookie?.() ?? []) {
+      const match = SESSION_COOKIE.exec(header);
+      if (!match) continue;
+      this.#cookie = match[2] ? `${match[1]}=${match[2]}` : undefined;
+    }
   }
 }

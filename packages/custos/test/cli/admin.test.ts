@@ -42,7 +42,7 @@ describe(`custos admin on ${ENGINE}`, () => {
       try {
         await client.query('begin');
         await client.query(`set local custos.tenant_id = '00000000-0000-0000-0000-000000000000'`);
-        return (await client.query<{ action: string; target_id: string }>(`select action, target_id from audit_entries where action like 'admin.%' order by seq`)).rows;
+        return (await client.query(`select action, target_id from audit_entries where action like 'admin.%' order by seq`)).rows as Array<{ action: string; target_id: string }>;
       } finally {
         await client.query('rollback');
         client.release();

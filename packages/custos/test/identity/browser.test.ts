@@ -1,23 +1,15 @@
 // P-COO-1 in a real browser: Debian's Chromium, driven by playwright-core, signs up and in on a
 // running custos and holds exactly one cookie, which its JavaScript cannot read.
-import net from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
 import { uniqueEmail } from '../support/people.ts';
+import { freePort } from '../support/ports.ts';
 
 let t: TestApp;
 let browser: Browser;
 let origin: string;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();
