@@ -1,5 +1,6 @@
 // npm run bench: every benchmark, each printing its figures and ratios to its own baseline.
 // npm run bench -- ingest crypto: only those.
+import { benchAuth } from './auth.ts';
 import { benchCrypto } from './crypto.ts';
 import { benchHttpRequest } from './http-request.ts';
 import { benchIngest } from './ingest.ts';
@@ -10,6 +11,7 @@ const all: Record<string, () => Promise<void>> = {
   'http-request': benchHttpRequest,
   ingest: benchIngest,
   crypto: benchCrypto,
+  auth: benchAuth,
 };
 const chosen = process.argv.slice(2);
 for (const [name, bench] of Object.entries(all)) {

@@ -9,7 +9,7 @@ import { AppError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
 import type { Authenticator, Principal, Scope } from '../http/auth.ts';
 import { enforceRateLimit, type RateLimiter } from '../ratelimit/index.ts';
-import { parseCreator, parseScopes, scopesOfRole } from './api-keys.ts';
+import { parseScopes, scopesOfRole } from './api-keys.ts';
 import { API_KEY_PREFIX, SESSION_COOKIE, type BetterAuthInstance } from './better-auth.ts';
 import type { RateRules } from './rate-rules.ts';
 import { deleteIfPastAbsolute } from './sessions.ts';
@@ -65,28 +65,30 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
 
   async function byApiKey(key: string, client: Principal['client']): Promise<Principal | null> {
     if (!key.startsWith(API_KEY_PREFIX)) return null;
-    const row = await db.selectFrom('api_keys').select(['id', 'referenceId', 'enabled', 'expiresAt', 'permissions', 'metadata', 'lastRequest'])
-      .where('key', '=', hashApiKey(key)).executeTakeFirst();
+    // One round trip: the key, its creator's current role in the key's workspace (a creator who
+    // left leaves a key that opens nothing) and their acceptance of the policy.
+    const row = await db.selectFrom('api_keys as k')
+      .innerJoin('memberships as m', (join) => join
+        .on('m.organizationId', '=', sql<string>`k."referenceId"::uuid`)
+        .on('m.userId', '=', sql<string>`(k.metadata::jsonb ->> 'createdBy')::uuid`))
+      .select(['k.id', 'k.enabled', 'k.expiresAt', 'k.permissions', 'k.lastRequest', 'm.userId', 'm.role', 'm.organizationId',
+        sql<boolean>`exists(select 1 from terms_acceptances t where t.person_id = m."userId" and t.policy_version = ${deps.policyVersion})`.as('terms')])
+      .where('k.key', '=', hashApiKey(key)).executeTakeFirst();
     if (!row || row.enabled === false || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
-    const creator = parseCreator(row.metadata);
-    if (!creator || !isUuid(row.referenceId)) return null;
-    // A key's rights are the lesser of its scopes and its creator's current role; a creator who
-    // left the workspace leaves a key that opens nothing.
-    const member = await membership(creator, row.referenceId);
-    if (!member) return null;
     await enforceRateLimit(deps.limiter, deps.rules.apiPerKey, row.id);
     if (!row.lastRequest || Date.now() - row.lastRequest.getTime() > LAST_USED_RESOLUTION_MS) {
       await db.updateTable('api_keys').set({ lastRequest: new Date() }).where('id', '=', row.id).execute();
     }
-    const allowed = new Set<Scope>(scopesOfRole(member.role));
+    // A key's rights are the lesser of its scopes and its creator's current role.
+    const allowed = new Set<Scope>(scopesOfRole(row.role));
     return {
       kind: 'api_key',
-      personId: creator,
-      workspaceId: member.id,
-      role: member.role,
+      personId: row.userId,
+      workspaceId: row.organizationId,
+      role: row.role,
       scopes: new Set(parseScopes(row.permissions).filter((s) => allowed.has(s))),
       credentialId: row.id,
-      termsAccepted: member.terms,
+      termsAccepted: row.terms,
       client,
     };
   }

@@ -103,6 +103,10 @@ export class JobQueue {
         policy: contract.policy ?? 'standard',
       });
       if (contract.schedule) await this.#boss.schedule(contract.name, contract.schedule, {});
+      // createQueue evicts pg-boss's cached row of the queue, and the next send would look it up
+      // through the pool: inside a caller's transaction on the embedded engine (one connection)
+      // that lookup waits for the transaction itself. Any read by name fills the cache again.
+      await this.#boss.getJobById(contract.name, '00000000-0000-0000-0000-000000000000');
     }
     for (const [name, handler] of this.#handlers) {
       const contract = this.#contracts.get(name)!;

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import { RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../core/errors.ts';
+import { LeasedPoints } from './leases.ts';
 
 /** At most `points` requests per subject in a window of `durationSeconds` from its first request. */
 export interface RateRule {
@@ -12,6 +13,12 @@ export interface RateRule {
   name: string;
   points: number;
   durationSeconds: number;
+  /**
+   * For hot rules: take this many points from the shared store at a time and hand them out from
+   * memory (leases.ts). Fewer writes, at the price of refusing up to leaseSize - 1 requests early
+   * per server near the limit. Leave unset where a limit must be exact (sign-in).
+   */
+  leaseSize?: number;
 }
 
 export type RateDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
@@ -38,6 +45,9 @@ export function checkRule(rule: RateRule): void {
   if (!Number.isSafeInteger(rule.points) || rule.points < 1) throw new RangeError(`rate rule ${rule.name}: points must be a positive integer`);
   // Whole seconds: the Redis store sets expiries in seconds (a fraction would be rounded down to 0,
   // which rate-limiter-flexible reads as "never expires").
+  if (rule.leaseSize !== undefined && (!Number.isSafeInteger(rule.leaseSize) || rule.leaseSize < 1)) {
+    throw new RangeError(`rate rule ${rule.name}: leaseSize must be a positive integer`);
+  }
   if (!Number.isSafeInteger(rule.durationSeconds) || rule.durationSeconds < 1 || rule.durationSeconds > MAX_DURATION_SECONDS) {
     throw new RangeError(`rate rule ${rule.name}: durationSeconds must be a whole number of seconds between 1 and ${MAX_DURATION_SECONDS}`);
   }
@@ -80,6 +90,7 @@ export class StoreRateLimiter implements RateLimiter {
   readonly #store: LimiterStore;
   readonly #hasher: SubjectHasher;
   readonly #rules = new Map<string, { rule: RateRule; limiter: RuleLimiter }>();
+  readonly #leases = new LeasedPoints();
   #closing: Promise<void> | undefined;
 
   constructor(store: LimiterStore, hasher: SubjectHasher) {
@@ -90,13 +101,21 @@ export class StoreRateLimiter implements RateLimiter {
   async consume(rule: RateRule, subject: string): Promise<RateDecision> {
     if (this.#closing) throw new Error('the rate limiter is closed');
     const limiter = this.#limiterFor(rule);
+    const key = this.#hasher.key(rule, subject);
+    if (rule.leaseSize && rule.leaseSize > 1) {
+      return this.#leases.consume(key, Math.min(rule.leaseSize, rule.points), (points) => this.#take(limiter, key, points));
+    }
+    return (await this.#take(limiter, key, 1)).decision;
+  }
+
+  async #take(limiter: RuleLimiter, key: string, points: number): Promise<{ decision: RateDecision; msBeforeNext: number }> {
     try {
-      const res = await limiter.consume(this.#hasher.key(rule, subject), 1);
-      return { allowed: true, remaining: res.remainingPoints };
+      const res = await limiter.consume(key, points);
+      return { decision: { allowed: true, remaining: res.remainingPoints }, msBeforeNext: res.msBeforeNext };
     } catch (err) {
       // rate-limiter-flexible rejects with a RateLimiterRes when the points are spent, and with an
       // Error when the store failed (and no insurance answered): that one propagates (fail closed).
-      if (err instanceof RateLimiterRes) return { allowed: false, retryAfterSeconds: retryAfterSeconds(err.msBeforeNext) };
+      if (err instanceof RateLimiterRes) return { decision: { allowed: false, retryAfterSeconds: retryAfterSeconds(err.msBeforeNext) }, msBeforeNext: err.msBeforeNext };
       throw err;
     }
   }
@@ -108,7 +127,7 @@ export class StoreRateLimiter implements RateLimiter {
   #limiterFor(rule: RateRule): RuleLimiter {
     const known = this.#rules.get(rule.name);
     if (known) {
-      if (known.rule.points !== rule.points || known.rule.durationSeconds !== rule.durationSeconds) {
+      if (known.rule.points !== rule.points || known.rule.durationSeconds !== rule.durationSeconds || known.rule.leaseSize !== rule.leaseSize) {
         // Both would count into the same keys with different limits.
         throw new Error(`rate rule ${rule.name} is used with two different limits`);
       }
