@@ -5,6 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../packages/custos/src/app.ts';
+import { RATE_RULES } from '../packages/custos/src/identity/index.ts';
 import { openBenchDatabase } from './bench-database.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5000);
@@ -47,8 +48,8 @@ export async function benchAuth(): Promise<void> {
   // The benchmark needs the data dir to itself (the embedded engine admits one process).
   await bench.runtime.close();
   const config = { ...bench.config, port: 0, publicUrl: new URL('http://localhost') };
-  // A limit high enough never to refuse, so that counting (one upsert a request) is still measured.
-  const app = await createApp(config, { logDestination: { write: () => undefined }, rateRules: { apiPerKey: { name: 'api.key', points: 1e9, durationSeconds: 60 } } });
+  // The default rule with a limit high enough never to refuse, so that counting is still measured.
+  const app = await createApp(config, { logDestination: { write: () => undefined }, rateRules: { apiPerKey: { ...RATE_RULES.apiPerKey, points: 1e9 } } });
   app.http.get('/bench/public', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ ok: true }));
   app.http.get('/bench/authenticated', { schema: { hide: true } }, async () => ({ ok: true }));
   await app.http.listen({ port: 0, host: '127.0.0.1' });

@@ -91,7 +91,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   const dirs = migrationDirs(infra);
   let http: FastifyInstance;
   let limiter: RateLimiter | undefined;
-  let identity: Identity;
+  let identity: Identity | undefined;
   const mail = createMail({ database, keystore: keys.keystore, queue, log, dataDir: config.dataDir, config: config.mail, retry: infra.mailRetry });
   try {
     queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
@@ -102,6 +102,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     const rules = rateRules(infra.rateRules);
     identity = createIdentity({
       db: database.db,
+      database,
       settings: {
         publicUrl: config.publicUrl,
         requireEmailVerification: config.requireEmailVerification,
@@ -120,6 +121,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       shredWorkspace: (workspaceId) => keys.sealer.shredTenant(workspaceId),
     });
     const ident = identity;
+    await identity.start();
     await queue.start();
     http = await buildHttpServer({
       config,
@@ -144,6 +146,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     });
   } catch (err) {
     await queue.stop().catch(() => undefined);
+    await identity?.close().catch(() => undefined);
     await limiter?.close().catch(() => undefined);
     await mail.close().catch(() => undefined);
     await database.close();
@@ -167,6 +170,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       (closing ??= (async () => {
         await http.close();
         await queue.stop();
+        await identity.close();
         await rateLimiter.close();
         await mail.close();
         await database.close();

@@ -9,6 +9,7 @@ import type { Config } from '../core/config.ts';
 import { lockDirectory } from './lock.ts';
 import { CustosPool } from './pool.ts';
 import { RUNTIME_ROLE, quoteIdent, runtimePassword } from './roles.ts';
+import { checkChannel, listenOnServer, type ListenCallbacks, type Listener } from './listen.ts';
 import { GuardedClient } from './runtime-guard.ts';
 import type { Schema } from './schema.ts';
 
@@ -20,6 +21,8 @@ export interface Database {
   readonly pool: CustosPool;
   readonly engine: Engine;
   readonly identity: Identity;
+  /** LISTENs for notifications on a channel (listen.ts). */
+  listen(channel: string, callbacks: ListenCallbacks): Promise<Listener>;
   close(): Promise<void>;
 }
 
@@ -59,7 +62,8 @@ async function openServer(config: DatabaseConfig, databaseUrl: string, identity:
   });
   // An idle client's network error must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
-  return wrap(pool, 'postgres', identity, async () => pool.end());
+  const listen = async (channel: string, callbacks: ListenCallbacks) => listenOnServer(connectionString, channel, callbacks);
+  return wrap(pool, 'postgres', identity, listen, async () => pool.end());
 }
 
 async function openEmbedded(config: DatabaseConfig, identity: Identity): Promise<Database> {
@@ -87,14 +91,26 @@ async function openEmbedded(config: DatabaseConfig, identity: Identity): Promise
     connectionTimeoutMillis: config.dbAcquireTimeoutMs,
     ...(identity === 'runtime' ? { Client: GuardedClient } : {}),
   });
-  return wrap(pool, 'pglite', identity, async () => {
+  const listen = async (channel: string, callbacks: ListenCallbacks): Promise<Listener> => {
+    checkChannel(channel);
+    const unlisten = await instance.listen(channel, () => callbacks.notified());
+    let listening = true;
+    return {
+      healthy: () => listening,
+      close: async () => {
+        listening = false;
+        await unlisten().catch(() => undefined);
+      },
+    };
+  };
+  return wrap(pool, 'pglite', identity, listen, async () => {
     await pool.end();
     await instance.close();
     unlock();
   });
 }
 
-function wrap(pool: CustosPool, engine: Engine, identity: Identity, close: () => Promise<void>): Database {
+function wrap(pool: CustosPool, engine: Engine, identity: Identity, listen: Database['listen'], close: () => Promise<void>): Database {
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   let closing: Promise<void> | undefined;
   return {
@@ -102,6 +118,7 @@ function wrap(pool: CustosPool, engine: Engine, identity: Identity, close: () =>
     pool,
     engine,
     identity,
+    listen,
     close: () => (closing ??= close()),
   };
 }

@@ -12,6 +12,7 @@ import { enforceRateLimit, type RateLimiter } from '../ratelimit/index.ts';
 import { parseScopes, scopesOfRole } from './api-keys.ts';
 import { API_KEY_PREFIX, SESSION_COOKIE, type BetterAuthInstance } from './better-auth.ts';
 import type { RateRules } from './rate-rules.ts';
+import type { CachedKey, CredentialCache } from './credential-cache.ts';
 import { deleteIfPastAbsolute } from './sessions.ts';
 import type { IdentityTables } from './tables.ts';
 
@@ -24,6 +25,7 @@ export interface AuthenticatorDeps {
   auth: BetterAuthInstance;
   limiter: RateLimiter;
   rules: RateRules;
+  cache: CredentialCache;
   policyVersion: string;
   sessionAbsoluteSeconds: number;
 }
@@ -63,8 +65,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     return query.executeTakeFirst();
   }
 
-  async function byApiKey(key: string, client: Principal['client']): Promise<Principal | null> {
-    if (!key.startsWith(API_KEY_PREFIX)) return null;
+  async function lookUpKey(keyHash: string): Promise<CachedKey | undefined> {
+    const cached = deps.cache.get(keyHash);
+    if (cached) return cached;
+    const generation = deps.cache.generation();
     // One round trip: the key, its creator's current role in the key's workspace (a creator who
     // left leaves a key that opens nothing) and their acceptance of the policy.
     const row = await db.selectFrom('api_keys as k')
@@ -73,22 +77,35 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
         .on('m.userId', '=', sql<string>`(k.metadata::jsonb ->> 'createdBy')::uuid`))
       .select(['k.id', 'k.enabled', 'k.expiresAt', 'k.permissions', 'k.lastRequest', 'm.userId', 'm.role', 'm.organizationId',
         sql<boolean>`exists(select 1 from terms_acceptances t where t.person_id = m."userId" and t.policy_version = ${deps.policyVersion})`.as('terms')])
-      .where('k.key', '=', hashApiKey(key)).executeTakeFirst();
-    if (!row || row.enabled === false || (row.expiresAt && row.expiresAt.getTime() <= Date.now())) return null;
-    await enforceRateLimit(deps.limiter, deps.rules.apiPerKey, row.id);
-    if (!row.lastRequest || Date.now() - row.lastRequest.getTime() > LAST_USED_RESOLUTION_MS) {
-      await db.updateTable('api_keys').set({ lastRequest: new Date() }).where('id', '=', row.id).execute();
+      .where('k.key', '=', keyHash).executeTakeFirst();
+    if (!row || row.enabled === false) return undefined;
+    const found: CachedKey = {
+      id: row.id, creatorId: row.userId, workspaceId: row.organizationId, role: row.role,
+      permissions: row.permissions, expiresAt: row.expiresAt, lastRequest: row.lastRequest, terms: row.terms,
+    };
+    deps.cache.set(keyHash, found, generation);
+    return found;
+  }
+
+  async function byApiKey(key: string, client: Principal['client']): Promise<Principal | null> {
+    if (!key.startsWith(API_KEY_PREFIX)) return null;
+    const found = await lookUpKey(hashApiKey(key));
+    if (!found || (found.expiresAt && found.expiresAt.getTime() <= Date.now())) return null;
+    await enforceRateLimit(deps.limiter, deps.rules.apiPerKey, found.id);
+    if (!found.lastRequest || Date.now() - found.lastRequest.getTime() > LAST_USED_RESOLUTION_MS) {
+      found.lastRequest = new Date();
+      await db.updateTable('api_keys').set({ lastRequest: found.lastRequest }).where('id', '=', found.id).execute();
     }
     // A key's rights are the lesser of its scopes and its creator's current role.
-    const allowed = new Set<Scope>(scopesOfRole(row.role));
+    const allowed = new Set<Scope>(scopesOfRole(found.role));
     return {
       kind: 'api_key',
-      personId: row.userId,
-      workspaceId: row.organizationId,
-      role: row.role,
-      scopes: new Set(parseScopes(row.permissions).filter((s) => allowed.has(s))),
-      credentialId: row.id,
-      termsAccepted: row.terms,
+      personId: found.creatorId,
+      workspaceId: found.workspaceId,
+      role: found.role,
+      scopes: new Set(parseScopes(found.permissions).filter((s) => allowed.has(s))),
+      credentialId: found.id,
+      termsAccepted: found.terms,
       client,
     };
   }

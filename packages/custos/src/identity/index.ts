@@ -4,6 +4,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AuditTrail } from '../audit/index.ts';
 import type { Logger } from '../core/log.ts';
 import type { Keystore } from '../crypto/index.ts';
+import type { Database } from '../db/connect.ts';
+import { CredentialCache } from './credential-cache.ts';
 import type { Authenticator } from '../http/auth.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import { ApiKeys } from './api-keys.ts';
@@ -39,6 +41,7 @@ export interface MailQueue {
 export interface IdentityDeps {
   /** The runtime database (any schema: identity reads its own tables through it). */
   db: object;
+  database: Pick<Database, 'listen'>;
   settings: IdentitySettings;
   policyVersion: string;
   secret: string;
@@ -60,12 +63,16 @@ export interface Identity {
   terms: Terms;
   recorder: IdentityRecorder;
   db: Kysely<IdentityTables>;
+  /** Starts listening for credential changes (until then, nothing is cached). */
+  start(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export function createIdentity(deps: IdentityDeps): Identity {
   const db = deps.db as Kysely<IdentityTables>;
   const anyDb = deps.db as Kysely<never>;
-  const recorder = new IdentityRecorder(anyDb, deps.audit);
+  const cache = new CredentialCache();
+  const recorder = new IdentityRecorder(anyDb, deps.audit, () => cache.clear());
   const workspaces = new Workspaces(db, recorder, deps.shredWorkspace);
   const terms = new Terms(db, deps.keystore, recorder, deps.policyVersion);
   const mailIn = (trx: unknown, to: string, template: MailTemplate, vars: Record<string, unknown>) =>
@@ -118,8 +125,13 @@ export function createIdentity(deps: IdentityDeps): Identity {
     auth,
     limiter: deps.limiter,
     rules: deps.rules,
+    cache,
     policyVersion: deps.policyVersion,
     sessionAbsoluteSeconds: deps.settings.sessionAbsoluteSeconds,
   });
-  return { auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, recorder, db };
+  return {
+    auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, recorder, db,
+    start: () => cache.listen(deps.database),
+    close: () => cache.close(),
+  };
 }

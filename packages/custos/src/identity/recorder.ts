@@ -12,10 +12,13 @@ export type EventTrx = Transaction<AuditTables>;
 export class IdentityRecorder {
   readonly #db: Kysely<AuditTables>;
   readonly #audit: AuditTrail;
+  readonly #changed: () => void;
 
-  constructor(db: Kysely<never>, audit: AuditTrail) {
+  /** `changed` runs after each event commits: cached credentials may no longer hold. */
+  constructor(db: Kysely<never>, audit: AuditTrail, changed: () => void = () => undefined) {
     this.#db = db as unknown as Kysely<AuditTables>;
     this.#audit = audit;
+    this.#changed = changed;
   }
 
   /** An event of a person's own (sign-up, sign-in, sessions, keys they hold). */
@@ -29,6 +32,7 @@ export class IdentityRecorder {
       await also?.(trx);
       await this.record(trx, workspaceId, entry);
     });
+    this.#changed();
   }
 
   /** Within a transaction the caller already holds for `chain`'s tenant. */

@@ -15,6 +15,19 @@ afterAll(async () => t?.close());
 
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
+/** Retries an assertion for up to two seconds: for changes that reach custos by notification. */
+async function eventually(assertion: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 describe(`API keys on ${ENGINE}`, () => {
   it('P-KEY-1: a key is shown once, at creation, and stored only as its SHA-256 hash', async () => {
     const person = await signUp(t);
@@ -89,9 +102,20 @@ describe(`API keys on ${ENGINE}`, () => {
     const demoted = await t.app.http.inject({ url: '/v1/me', headers: bearer(key.key) });
     expect(demoted.json().scopes).toEqual(['read']);
     expect((await t.app.http.inject({ method: 'POST', url: '/v1/api-keys', headers: bearer(key.key), payload: { name: 'x', scopes: ['read'] } })).statusCode).toBe(403);
-    // A creator who leaves takes the key's power with them.
-    await sql`delete from memberships where "organizationId" = ${id} and "userId" = ${admin.personId}`.execute(t.app.database.db);
+    // A creator who leaves takes the key's power with them, at once.
+    const left = await t.app.http.inject({ method: 'POST', url: `/v1/workspaces/${id}/leave`, headers: asBrowser(t, admin.cookie) });
+    expect(left.statusCode).toBe(204);
     expect((await t.app.http.inject({ url: '/v1/me', headers: bearer(key.key) })).statusCode).toBe(401);
+  });
+
+  it('P-KEY-1: a key revoked by another server, or in the database directly, stops working on this one', async () => {
+    const person = await signUp(t);
+    const key = await createKey(t.app.http, asBrowser(t, person.cookie));
+    // Used twice: the second time from this server's memory.
+    expect((await t.app.http.inject({ url: '/v1/me', headers: bearer(key.key) })).statusCode).toBe(200);
+    expect((await t.app.http.inject({ url: '/v1/me', headers: bearer(key.key) })).statusCode).toBe(200);
+    await sql`delete from api_keys where id = ${key.id}`.execute(t.app.database.db);
+    await eventually(async () => expect((await t.app.http.inject({ url: '/v1/me', headers: bearer(key.key) })).statusCode).toBe(401));
   });
 
   it('P-KEY-1: an expired key fails; an expiry in the past is refused', async () => {
@@ -101,8 +125,10 @@ describe(`API keys on ${ENGINE}`, () => {
     expect(res.statusCode).toBe(201);
     const { key, id } = res.json() as { key: string; id: string };
     expect((await t.app.http.inject({ url: '/v1/me', headers: bearer(key) })).statusCode).toBe(200);
+    // Changed behind custos's back (as another server or an operator would): the database's
+    // notification reaches this server's cache (at once on the embedded engine, within moments on a server).
     await sql`update api_keys set "expiresAt" = now() - interval '1 second' where id = ${id}`.execute(t.app.database.db);
-    expect((await t.app.http.inject({ url: '/v1/me', headers: bearer(key) })).statusCode).toBe(401);
+    await eventually(async () => expect((await t.app.http.inject({ url: '/v1/me', headers: bearer(key) })).statusCode).toBe(401));
     const past = await t.app.http.inject({ method: 'POST', url: '/v1/api-keys', headers: asBrowser(t, person.cookie), payload: { name: 'old', scopes: ['read'], expiresAt: '2020-01-01T00:00:00Z' } });
     expect(past.statusCode).toBe(400);
   });
