@@ -14,6 +14,7 @@ import { createBetterAuth, type BetterAuthInstance, type IdentitySettings } from
 import { IdentityRecorder } from './recorder.ts';
 import { currentClient } from './request-context.ts';
 import type { IdentityTables } from './tables.ts';
+import { expireCookieSessionIfPastAbsolute } from './sessions.ts';
 import { Terms } from './terms.ts';
 import { Workspaces } from './workspaces.ts';
 import type { RateRules } from './rate-rules.ts';
@@ -63,6 +64,8 @@ export interface Identity {
   terms: Terms;
   recorder: IdentityRecorder;
   db: Kysely<IdentityTables>;
+  /** Ends the session a cookie names if it is past the absolute limit (before Better Auth sees it). */
+  expireIfPastAbsolute(cookieHeader: string): Promise<void>;
   /** Starts listening for credential changes (until then, nothing is cached). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -131,6 +134,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
   });
   return {
     auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, recorder, db,
+    expireIfPastAbsolute: (cookieHeader) => expireCookieSessionIfPastAbsolute(db, cookieHeader, deps.settings.sessionAbsoluteSeconds),
     start: () => cache.listen(deps.database),
     close: () => cache.close(),
   };

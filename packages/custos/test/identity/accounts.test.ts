@@ -126,6 +126,28 @@ describe(`accounts on ${ENGINE}`, () => {
   });
 });
 
+describe(`transactional mail on ${ENGINE}`, () => {
+  it('P-COM-1: everything mailed during these flows is one of the transactional templates; the outbox empties; no address is logged', async () => {
+    // The flows above ran on this server; wait for anything still queued, then look at all of it.
+    const deadline = Date.now() + 10_000;
+    let pending = 1;
+    while (Date.now() < deadline) {
+      pending = Number((await t.app.database.db.selectFrom('mail_outbox' as never).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow() as { n: string }).n);
+      if (pending === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(pending).toBe(0);
+    const subjects = new Set(t.smtp.received.map((m) => m.parsed.subject));
+    expect(t.smtp.received.length).toBeGreaterThanOrEqual(8);
+    const transactional = ['Confirm your email address', 'Reset your password', 'Confirm your new email address', 'Your email address is being changed', 'New sign-in to your account'];
+    expect([...subjects].filter((s) => !transactional.includes(s ?? ''))).toEqual([]);
+    expect([...subjects].sort()).toEqual([...transactional].sort());
+    const addresses = t.smtp.received.flatMap((m) => m.recipients);
+    const log = t.logs.text();
+    expect(addresses.filter((a) => log.includes(a))).toEqual([]);
+  });
+});
+
 describe(`verification required by policy on ${ENGINE}`, () => {
   let strict: IdentityTestApp;
   beforeAll(async () => {

@@ -109,6 +109,11 @@ describe(`the session cookie on ${ENGINE}`, () => {
     // Used a minute ago (so not idle), but created before the absolute limit.
     await sql`update sessions set "createdAt" = now() - make_interval(secs => ${t.config.sessionAbsoluteSeconds + 60}) where "userId" = ${old.personId}`.execute(t.app.database.db);
     expect((await me(old.cookie)).statusCode).toBe(401);
+    // Better Auth's own routes hold to the same limit.
+    const older = await signUp(t);
+    await sql`update sessions set "createdAt" = now() - make_interval(secs => ${t.config.sessionAbsoluteSeconds + 60}) where "userId" = ${older.personId}`.execute(t.app.database.db);
+    const session = await t.app.http.inject({ url: '/api/auth/get-session', headers: { cookie: older.cookie } });
+    expect(session.json()).toBeNull();
     const left = await sql<{ n: number }>`select count(*)::int as n from sessions where "userId" = ${old.personId}`.execute(t.app.database.db);
     expect(left.rows[0]!.n).toBe(0);
   });

@@ -14,6 +14,8 @@ import { enforceRateLimit, type RateLimiter, type RateRule } from '../../ratelim
 
 export interface AuthRouteDeps {
   auth: BetterAuthInstance;
+  /** Ends a cookie's session past its absolute limit; Better Auth only knows the idle one. */
+  expireIfPastAbsolute: (cookieHeader: string) => Promise<void>;
   limiter: RateLimiter;
   publicOrigin: string;
   rules: RateRules;
@@ -93,6 +95,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       const value = request.headers[name];
       if (typeof value === 'string') headers.set(name, value);
     }
+    if (typeof request.headers.cookie === 'string') await deps.expireIfPastAbsolute(request.headers.cookie);
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
     if (hasBody) headers.set('content-type', 'application/json');
     // Sign-in always remembers the session: the "don't remember" flag would be a second cookie.
@@ -107,10 +110,11 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     if (cookies.length > 0) void reply.header('set-cookie', cookies);
     const location = response.headers.get('location');
     const text = await response.text();
-    const json = text && response.headers.get('content-type')?.includes('application/json') ? JSON.parse(text) as unknown : null;
+    // undefined: no JSON body at all; null: Better Auth's JSON null (get-session, signed out).
+    const json = text && response.headers.get('content-type')?.includes('application/json') ? JSON.parse(text) as unknown : undefined;
 
     if (response.status >= 400) {
-      const baCode = (json as { code?: unknown } | null)?.code;
+      const baCode = (json as { code?: unknown } | null | undefined)?.code;
       const known = typeof baCode === 'string' ? baCode : undefined;
       if (known && options.quietErrors && known in options.quietErrors) return reply.status(200).send(options.quietErrors[known]);
       const code = (known && ERROR_CODES[known]) || codeForStatus(response.status);
@@ -118,8 +122,10 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       return reply.status(ERROR_STATUS[code]).send(errorBody(error));
     }
     if (location && response.status >= 300 && response.status < 400) return reply.redirect(safeLocation(location, deps.publicOrigin), response.status as 302);
-    const result = stripTokens(json);
-    return reply.status(response.status).send(options.body ? options.body(result) : result ?? {});
+    const result = options.body ? options.body(stripTokens(json)) : json === undefined ? {} : stripTokens(json);
+    // get-session answers JSON null when nobody is signed in; Fastify would send null as no body.
+    if (result === null) return reply.status(response.status).type('application/json').send('null');
+    return reply.status(response.status).send(result);
   }
 
   const publicRoute = { auth: 'public' as const };
