@@ -5,7 +5,6 @@ import { sql } from 'kysely';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.ts';
-import { newId } from '../../src/core/ids.ts';
 import { transaction } from '../../src/db/transaction.ts';
 import { JobQueue } from '../../src/jobs/queue.ts';
 import { openKeys, type Keys } from '../../src/keys.ts';
@@ -53,14 +52,9 @@ async function startMail(config: Partial<MailConfig>, options: { pollingInterval
   });
   if (options.handle === false) queue.declare(mail.job);
   else mail.register();
+  // A process that only declares mail.send (no worker) enqueues inside a transaction from the
+  // start: JobQueue.start() leaves pg-boss's queue cache filled, so that never waits on the pool.
   await queue.start();
-  if (options.handle === false) {
-    // pg-boss looks a queue up through the pool on the first send after start() (re)creates it;
-    // inside a transaction on the embedded engine (one connection, held by the transaction) that
-    // lookup would wait for ever. A worker's first fetch does it; with no worker, one send
-    // outside a transaction does. The job it leaves finds no row: 'gone'.
-    await queue.enqueue(handle.runtime.db, mail.job, { outboxId: newId() });
-  }
   running = { queue, mail };
   return mail;
 }
