@@ -121,6 +121,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     if (asked !== undefined && (typeof asked !== 'string' || !isUuid(asked))) throw noSuchWorkspace();
     const member = await membership(session.userId, asked);
     if (!member) throw noSuchWorkspace();
+    await enforceRateLimit(deps.limiter, deps.rules.apiPerPerson, session.userId);
     return {
       kind: 'session',
       personId: session.userId,

@@ -33,6 +33,8 @@ export interface AuthCallbacks {
   personCreated(user: { id: string; email: string; name: string }): Promise<void>;
   sessionCreated(session: { id: string; userId: string }, path: string | undefined): Promise<void>;
   sessionEnded(session: { id: string; userId: string }, path: string | undefined): Promise<void>;
+  /** After a reset: whoever knew the old password may have made keys; they go with the sessions. */
+  passwordReset(user: { id: string }): Promise<void>;
 }
 
 // Better Auth's own log lines may quote an address ("Sign-up attempt for existing email: …").
@@ -131,6 +133,9 @@ export function createBetterAuth(deps: AuthDeps) {
   return betterAuth({
     ...base,
     database: (options: BetterAuthOptions) => withHashedSessionTokens(adapter(options)),
+    // Errors that are not Better Auth's own refusals are thrown to custos's error handler instead
+    // of being printed whole to stderr (a database error can quote an address).
+    onAPIError: { throw: true },
     logger: {
       level: 'warn',
       log: (level, message) => log[level === 'error' ? 'error' : 'warn']({ source: 'better-auth', message: scrub(String(message)) }, 'auth library message'),
@@ -139,6 +144,7 @@ export function createBetterAuth(deps: AuthDeps) {
       ...base.emailAndPassword!,
       enabled: true,
       sendResetPassword: ({ user, url }) => callbacks.sendResetPassword(user, url),
+      onPasswordReset: ({ user }) => callbacks.passwordReset(user),
     },
     emailVerification: {
       sendOnSignUp: true,

@@ -63,7 +63,11 @@ export function withHashedSessionTokens<A extends Omit<DBAdapter, 'transaction'>
     },
     async findMany(args) {
       if (!SESSION_MODELS.has(args.model)) return adapter.findMany(args);
-      return adapter.findMany({ ...args, where: hashWhere(args.where).where });
+      // The stored hashes are no tokens: handing them back would let Better Auth hash them again and
+      // match nothing while reporting success (its listSessions/revokeSession by token). custos lists
+      // and revokes sessions by id; a listed session carries no token at all.
+      const rows = await adapter.findMany({ ...args, where: hashWhere(args.where).where });
+      return rows.map((row) => (row && typeof row === 'object' && 'token' in row ? { ...row, token: '' } : row)) as typeof rows;
     },
     async count(args) {
       if (!SESSION_MODELS.has(args.model)) return adapter.count(args);

@@ -1,6 +1,6 @@
 // Identity: Better Auth wired into custos (accounts, one session cookie, workspaces, API keys),
 // terms acceptance, and the events that follow its writes (personal workspace, audit, mail).
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AuditTrail } from '../audit/index.ts';
 import type { Logger } from '../core/log.ts';
 import type { Keystore } from '../crypto/index.ts';
@@ -64,6 +64,8 @@ export interface Identity {
   terms: Terms;
   recorder: IdentityRecorder;
   db: Kysely<IdentityTables>;
+  /** The person a session cookie belongs to and when they signed in (null: no live session). */
+  sessionOf(cookieHeader: string): Promise<{ personId: string; email: string; signedInAt: Date } | null>;
   /** Ends the session a cookie names if it is past the absolute limit (before Better Auth sees it). */
   expireIfPastAbsolute(cookieHeader: string): Promise<void>;
   /** Starts listening for credential changes (until then, nothing is cached). */
@@ -117,6 +119,13 @@ export function createIdentity(deps: IdentityDeps): Identity {
           if (person) await mailIn(trx, person.email, 'signin_notice', { at: new Date().toISOString(), ...(userAgent ? { userAgent: userAgent.slice(0, 512) } : {}) });
         });
       },
+      async passwordReset(user) {
+        // Keys made with the old password's sessions (perhaps by whoever forced the reset) go too.
+        await recorder.person({ action: 'person.password_reset', actorId: user.id, targetType: 'person', targetId: user.id }, async (trx) => {
+          await (trx as unknown as Kysely<IdentityTables>).deleteFrom('api_keys')
+            .where(sql<string>`metadata::jsonb ->> 'createdBy'`, '=', user.id).execute();
+        });
+      },
       async sessionEnded(session) {
         await recorder.person({ action: 'session.ended', actorId: session.userId, targetType: 'session', targetId: session.id });
       },
@@ -134,6 +143,10 @@ export function createIdentity(deps: IdentityDeps): Identity {
   });
   return {
     auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, recorder, db,
+    sessionOf: async (cookieHeader) => {
+      const found = await auth.api.getSession({ headers: new Headers({ cookie: cookieHeader }) });
+      return found ? { personId: found.user.id, email: found.user.email, signedInAt: new Date(found.session.createdAt) } : null;
+    },
     expireIfPastAbsolute: (cookieHeader) => expireCookieSessionIfPastAbsolute(db, cookieHeader, deps.settings.sessionAbsoluteSeconds),
     start: () => cache.listen(deps.database),
     close: () => cache.close(),

@@ -1,9 +1,10 @@
 // Accounts: sign-up with an email address only, scrypt passwords, verification, reset, password and
 // email change, and answers that never tell whether an address has an account.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENGINE } from '../support/database.ts';
 import { firstLink, startIdentityApp, type IdentityTestApp } from '../support/identity-app.ts';
-import { asBrowser, sessionCookieOf, signIn, signUp, uniqueEmail } from '../support/people.ts';
+import { asBrowser, createKey, sessionCookieOf, signIn, signUp, uniqueEmail } from '../support/people.ts';
 
 let t: IdentityTestApp;
 beforeAll(async () => {
@@ -123,6 +124,53 @@ describe(`accounts on ${ENGINE}`, () => {
     const me = await t.app.http.inject({ url: '/v1/me', headers: { cookie: person.cookie } });
     expect(me.json().email).toBe(newEmail);
     await expect(signIn(t, newEmail, person.password)).resolves.toMatch(/^custos_session=/);
+  });
+});
+
+describe(`account takeover defences on ${ENGINE}`, () => {
+  it('P-ACC-5: a password reset also revokes every API key the person made (someone who knew the old password may have)', async () => {
+    const squatter = await signUp(t);
+    const key = await createKey(t.app.http, asBrowser(t, squatter.cookie), ['read', 'write', 'admin']);
+    expect((await t.app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key.key}` } })).statusCode).toBe(200);
+    await post('/api/auth/request-password-reset', { email: squatter.email });
+    const token = firstLink(await t.mailTo(squatter.email, 'Reset your password')).pathname.split('/').pop()!;
+    expect((await post('/api/auth/reset-password', { token, newPassword: 'the rightful owner now' })).statusCode).toBe(200);
+    expect((await t.app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key.key}` } })).statusCode).toBe(401);
+    expect((await t.app.http.inject({ url: '/v1/me', headers: { cookie: squatter.cookie } })).statusCode).toBe(401);
+  });
+
+  it('P-ACC-5: an email change needs a sign-in within the last 15 minutes', async () => {
+    const person = await signUp(t);
+    await sql`update sessions set "createdAt" = now() - interval '20 minutes' where "userId" = ${person.personId}`.execute(t.app.database.db);
+    const res = await post('/api/auth/change-email', { newEmail: uniqueEmail() }, asBrowser(t, person.cookie));
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('recent_sign_in_required');
+  });
+
+  it('an email change racing a sign-up for the same address is a 409, and nothing is printed outside the log', async () => {
+    const errors = vi.spyOn(console, 'error');
+    try {
+      const mover = await signUp(t);
+      const target = uniqueEmail('race');
+      expect((await post('/api/auth/change-email', { newEmail: target }, asBrowser(t, mover.cookie))).statusCode).toBe(200);
+      const link = firstLink(await t.mailTo(target, 'Confirm your new email'));
+      await signUp(t, { email: target });
+      const res = await t.app.http.inject({ url: `${link.pathname}${link.search}`, headers: { cookie: mover.cookie } });
+      expect(res.statusCode).toBe(409);
+      expect(res.body).not.toContain(target);
+      expect(errors).not.toHaveBeenCalled();
+      expect(t.logs.text()).not.toContain(target);
+    } finally {
+      errors.mockRestore();
+    }
+  });
+
+  it("Better Auth's own session listing never hands out the stored hashes", async () => {
+    const person = await signUp(t);
+    const listed = await t.app.identity.auth.api.listSessions({ headers: new Headers({ cookie: person.cookie }) });
+    const stored = await sql<{ token: string }>`select token from sessions where "userId" = ${person.personId}`.execute(t.app.database.db);
+    expect(listed.length).toBe(1);
+    for (const session of listed) expect(stored.rows.map((r) => r.token)).not.toContain((session as { token: string }).token);
   });
 });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
+import { ipSubject } from '../../src/identity/rate-rules.ts';
 import { asBrowser, createKey, signUp, uniqueEmail } from '../support/people.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -16,20 +17,54 @@ function signInFrom(t: TestApp, ip: string, email: string) {
 describe(`rate limits over HTTP on ${ENGINE}`, () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ infra: { rateRules: { apiPerKey: { name: 'api.key', points: 5, durationSeconds: 60 } } } });
+    t = await startTestApp({
+      infra: {
+        rateRules: {
+          apiPerKey: { name: 'api.key', points: 5, durationSeconds: 60 },
+          apiPerPerson: { name: 'api.person', points: 5, durationSeconds: 60 },
+          signInPerAccount: { name: 'signin.account', points: 15, durationSeconds: 900 },
+        },
+      },
+    });
   });
   afterAll(async () => t?.close());
 
-  it('P-KEY-2: sign-in is limited per account, whatever the address it comes from; 429 with Retry-After', async () => {
+  it('P-KEY-2: sign-in is limited per account and IP, and per account over all IPs; 429 with Retry-After', async () => {
     const email = uniqueEmail();
-    for (let i = 0; i < 10; i += 1) expect((await signInFrom(t, `192.0.2.${i + 1}`, email)).statusCode).toBe(401);
-    const refused = await signInFrom(t, '192.0.2.200', email);
+    for (let i = 0; i < 10; i += 1) expect((await signInFrom(t, '192.0.2.1', email)).statusCode).toBe(401);
+    const refused = await signInFrom(t, '192.0.2.1', email);
     expect(refused.statusCode).toBe(429);
     expect(refused.json().error.code).toBe('rate_limited');
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
     expect(refused.body).not.toContain(email);
+    // A stranger guessing from one place does not lock the person out from another...
+    for (let i = 0; i < 5; i += 1) expect((await signInFrom(t, `192.0.2.${10 + i}`, email.toUpperCase())).statusCode).toBe(401);
+    // ...but a botnet spread over many places meets the per-account limit (15 here) all the same.
+    expect((await signInFrom(t, '192.0.2.30', ` ${email} `.trim())).statusCode).toBe(429);
     // Another account is not affected.
-    expect((await signInFrom(t, '192.0.2.201', uniqueEmail())).statusCode).toBe(401);
+    expect((await signInFrom(t, '192.0.2.31', uniqueEmail())).statusCode).toBe(401);
+  });
+
+  it('P-KEY-2: guessing the current password through change-password meets the sign-in limits', async () => {
+    const person = await signUp(t);
+    const guess = () => t.app.http.inject({ method: 'POST', url: '/api/auth/change-password', remoteAddress: '192.0.2.77', headers: asBrowser(t, person.cookie), payload: { currentPassword: 'a wrong guess', newPassword: 'whatever it is now' } });
+    for (let i = 0; i < 10; i += 1) expect((await guess()).statusCode).toBe(401);
+    expect((await guess()).statusCode).toBe(429);
+  });
+
+  it('P-KEY-2: requests with a session are limited per person', async () => {
+    const person = await signUp(t);
+    // signUp() itself read /v1/me once: four more make five.
+    for (let i = 0; i < 4; i += 1) expect((await t.app.http.inject({ url: '/v1/workspaces', headers: { cookie: person.cookie } })).statusCode).toBe(200);
+    expect((await t.app.http.inject({ url: '/v1/workspaces', headers: { cookie: person.cookie } })).statusCode).toBe(429);
+  });
+
+  it('P-KEY-2: IPv6 addresses count per /64', () => {
+    expect(ipSubject('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(ipSubject('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(ipSubject('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(ipSubject('::ffff:192.0.2.1')).toBe('192.0.2.1');
+    expect(ipSubject('192.0.2.1')).toBe('192.0.2.1');
   });
 
   it('P-KEY-2: sign-in is limited per IP address, whatever the accounts tried', async () => {
@@ -38,10 +73,12 @@ describe(`rate limits over HTTP on ${ENGINE}`, () => {
     expect((await signInFrom(t, '192.0.2.98', uniqueEmail())).statusCode).toBe(401);
   });
 
-  it('P-KEY-2: reset and verification mails are limited per account', async () => {
+  it('P-KEY-2: reset and verification mails are limited per account and IP, and per account', async () => {
     const email = uniqueEmail();
     const ask = (ip: string) => t.app.http.inject({ method: 'POST', url: '/api/auth/request-password-reset', remoteAddress: ip, headers: { origin: t.config.publicUrl.origin }, payload: { email } });
-    for (let i = 0; i < 3; i += 1) expect((await ask(`192.0.2.${50 + i}`)).statusCode).toBe(200);
+    for (let i = 0; i < 3; i += 1) expect((await ask('192.0.2.50')).statusCode).toBe(200);
+    expect((await ask('192.0.2.50')).statusCode).toBe(429);
+    for (let i = 0; i < 7; i += 1) expect((await ask(`192.0.2.${51 + i}`)).statusCode).toBe(200);
     expect((await ask('192.0.2.60')).statusCode).toBe(429);
   });
 

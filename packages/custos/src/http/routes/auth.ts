@@ -8,12 +8,14 @@ import { z } from 'zod';
 import { AppError, ERROR_STATUS, errorBody, type ErrorCode } from '../../core/errors.ts';
 import type { BetterAuthInstance } from '../../identity/better-auth.ts';
 import { AUTH_BASE_PATH, SESSION_COOKIE } from '../../identity/better-auth.ts';
-import type { RateRules } from '../../identity/rate-rules.ts';
+import { accountSubject, ipSubject, type RateRules } from '../../identity/rate-rules.ts';
 import { runWithRequestContext } from '../../identity/request-context.ts';
 import { enforceRateLimit, type RateLimiter, type RateRule } from '../../ratelimit/index.ts';
 
 export interface AuthRouteDeps {
   auth: BetterAuthInstance;
+  /** The person a session cookie belongs to, and when they signed in; null if none. */
+  sessionOf: (cookieHeader: string) => Promise<{ personId: string; email: string; signedInAt: Date } | null>;
   /** Ends a cookie's session past its absolute limit; Better Auth only knows the idle one. */
   expireIfPastAbsolute: (cookieHeader: string) => Promise<void>;
   limiter: RateLimiter;
@@ -67,6 +69,21 @@ function stripTokens(value: unknown): unknown {
   return out;
 }
 
+/** How recent a sign-in must be for changes that would hand the account to someone else. */
+export const RECENT_SIGN_IN_SECONDS = 15 * 60;
+
+// Mail-sending answers take at least this long, whether or not the address has an account (which
+// means writing an outbox row), so that timing says no more than the body does.
+const MAIL_ANSWER_MS = 300;
+
+async function atLeast<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await fn();
+  const left = ms - (performance.now() - started);
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
+  return result;
+}
+
 const ALLOWED_COOKIES = new Set([SESSION_COOKIE, `__Secure-${SESSION_COOKIE}`]);
 
 function cookieName(setCookie: string): string {
@@ -84,9 +101,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   const { rules } = deps;
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
-  async function limit(request: FastifyRequest, perIp: RateRule, perAccount?: RateRule, account?: string): Promise<void> {
-    await enforceRateLimit(deps.limiter, perIp, request.ip);
-    if (perAccount && account) await enforceRateLimit(deps.limiter, perAccount, account.trim().toLowerCase());
+  /** Per IP; and per account and IP, and per account, when the request names one. */
+  async function limit(request: FastifyRequest, perIp: RateRule, account?: { email: string; perAccountIp: RateRule; perAccount: RateRule }): Promise<void> {
+    const ip = ipSubject(request.ip);
+    await enforceRateLimit(deps.limiter, perIp, ip);
+    if (!account) return;
+    const who = accountSubject(account.email);
+    await enforceRateLimit(deps.limiter, account.perAccountIp, `${who} ${ip}`);
+    await enforceRateLimit(deps.limiter, account.perAccount, who);
   }
 
   async function forward(request: FastifyRequest, reply: FastifyReply, options: ForwardOptions = {}): Promise<FastifyReply> {
@@ -104,7 +126,13 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     const response = await runWithRequestContext(
       { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : undefined },
       () => deps.auth.handler(fetchRequest),
-    );
+    ).catch((err: unknown) => {
+      // Better Auth throws what is not its own refusal (onAPIError.throw): a unique violation is two
+      // people claiming one address at once (an email change racing a sign-up); anything else goes
+      // to the error handler, which logs its type and code only.
+      if ((err as { code?: unknown }).code === '23505') throw new AppError('conflict', 'the change could not be made; try again');
+      throw err;
+    });
 
     const cookies = response.headers.getSetCookie().filter((c) => ALLOWED_COOKIES.has(cookieName(c)));
     if (cookies.length > 0) void reply.header('set-cookie', cookies);
@@ -128,13 +156,15 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     return reply.status(response.status).send(result);
   }
 
+  const sessionOfRequest = async (request: FastifyRequest) =>
+    typeof request.headers.cookie === 'string' ? deps.sessionOf(request.headers.cookie) : null;
   const publicRoute = { auth: 'public' as const };
   const tags = ['auth'];
 
   routes.post(`${AUTH_BASE_PATH}/sign-up/email`, {
     config: publicRoute,
     schema: { tags, summary: 'Sign up with an email address and a password (name optional); signs in', body: z.object({ email, password, name: z.string().max(200).optional() }).strict(), response: { 200: ok } },
-    preHandler: async (request) => limit(request, rules.signUpPerIp, rules.signUpPerAccount, request.body.email),
+    preHandler: async (request) => limit(request, rules.signUpPerIp, { email: request.body.email, perAccountIp: rules.signUpPerAccountIp, perAccount: rules.signUpPerAccount }),
   }, async (request, reply) => {
     request.body = { ...request.body, name: request.body.name ?? '' };
     // The same answer whether or not the address already has an account.
@@ -144,7 +174,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   routes.post(`${AUTH_BASE_PATH}/sign-in/email`, {
     config: publicRoute,
     schema: { tags, summary: 'Sign in; sets the session cookie', body: z.object({ email, password, callbackURL }).strict() },
-    preHandler: async (request) => limit(request, rules.signInPerIp, rules.signInPerAccount, request.body.email),
+    preHandler: async (request) => limit(request, rules.signInPerIp, { email: request.body.email, perAccountIp: rules.signInPerAccountIp, perAccount: rules.signInPerAccount }),
   }, async (request, reply) => forward(request, reply));
 
   routes.post(`${AUTH_BASE_PATH}/sign-out`, {
@@ -166,14 +196,14 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   routes.post(`${AUTH_BASE_PATH}/send-verification-email`, {
     config: publicRoute,
     schema: { tags, summary: 'Mails a new verification link (the same answer for any address)', body: z.object({ email, callbackURL }).strict(), response: { 200: ok } },
-    preHandler: async (request) => limit(request, rules.mailPerIp, rules.mailPerAccount, request.body.email),
-  }, async (request, reply) => forward(request, reply, { body: () => ({ status: true }), quietErrors: { USER_NOT_FOUND: { status: true }, EMAIL_ALREADY_VERIFIED: { status: true } } }));
+    preHandler: async (request) => limit(request, rules.mailPerIp, { email: request.body.email, perAccountIp: rules.mailPerAccountIp, perAccount: rules.mailPerAccount }),
+  }, async (request, reply) => atLeast(MAIL_ANSWER_MS, () => forward(request, reply, { body: () => ({ status: true }), quietErrors: { USER_NOT_FOUND: { status: true }, EMAIL_ALREADY_VERIFIED: { status: true } } })));
 
   routes.post(`${AUTH_BASE_PATH}/request-password-reset`, {
     config: publicRoute,
     schema: { tags, summary: 'Mails a password reset link (the same answer for any address)', body: z.object({ email, redirectTo: callbackURL }).strict(), response: { 200: ok } },
-    preHandler: async (request) => limit(request, rules.mailPerIp, rules.mailPerAccount, request.body.email),
-  }, async (request, reply) => forward(request, reply, { body: () => ({ status: true }) }));
+    preHandler: async (request) => limit(request, rules.mailPerIp, { email: request.body.email, perAccountIp: rules.mailPerAccountIp, perAccount: rules.mailPerAccount }),
+  }, async (request, reply) => atLeast(MAIL_ANSWER_MS, () => forward(request, reply, { body: () => ({ status: true }) })));
 
   routes.get(`${AUTH_BASE_PATH}/reset-password/:token`, {
     config: publicRoute,
@@ -190,13 +220,24 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   routes.post(`${AUTH_BASE_PATH}/change-password`, {
     config: publicRoute,
     schema: { tags, summary: 'Changes the password of the signed-in person', body: z.object({ currentPassword: password, newPassword: password, revokeOtherSessions: z.boolean().optional() }).strict() },
-    preHandler: async (request) => limit(request, rules.signInPerIp),
+    // The current password is a guess like any sign-in's: the same limits, on the session's account.
+    preHandler: async (request) => {
+      const session = await sessionOfRequest(request);
+      await limit(request, rules.signInPerIp, session ? { email: session.email, perAccountIp: rules.signInPerAccountIp, perAccount: rules.signInPerAccount } : undefined);
+    },
   }, async (request, reply) => forward(request, reply));
 
   routes.post(`${AUTH_BASE_PATH}/change-email`, {
     config: publicRoute,
-    schema: { tags, summary: 'Starts an email change: a link to the new address confirms it, the old one is told', body: z.object({ newEmail: email, callbackURL }).strict(), response: { 200: ok } },
-    preHandler: async (request) => limit(request, rules.mailPerIp, rules.mailPerAccount, request.body.newEmail),
+    schema: { tags, summary: 'Starts an email change (needs a sign-in within 15 minutes): a link to the new address confirms it, the old one is told', body: z.object({ newEmail: email, callbackURL }).strict(), response: { 200: ok } },
+    preHandler: async (request) => {
+      await limit(request, rules.mailPerIp, { email: request.body.newEmail, perAccountIp: rules.mailPerAccountIp, perAccount: rules.mailPerAccount });
+      // A stolen cookie must not be enough to move the account to another address.
+      const session = await sessionOfRequest(request);
+      if (session && Date.now() - session.signedInAt.getTime() > RECENT_SIGN_IN_SECONDS * 1000) {
+        throw new AppError('recent_sign_in_required', 'sign in again to change your email address');
+      }
+    },
   }, async (request, reply) => forward(request, reply, { body: () => ({ status: true }) }));
 }
 
