@@ -1,6 +1,6 @@
 // Who is calling. The HTTP layer runs every request through one authenticator, before the body is
 // even read (DESIGN.md, API conventions); src/identity provides the real one.
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export type Scope = 'read' | 'write' | 'admin';
 
@@ -22,8 +22,11 @@ export interface Principal {
   client: { ip?: string; userAgent?: string };
 }
 
-/** Returns the caller, or null when the request carries no credentials it recognises. */
-export type Authenticator = (request: FastifyRequest) => Promise<Principal | null>;
+/**
+ * Returns the caller, or null when the request carries no credentials it recognises. It may set
+ * headers on the reply (a session cookie refreshed as its idle expiry slides).
+ */
+export type Authenticator = (request: FastifyRequest, reply: FastifyReply) => Promise<Principal | null>;
 
 /** The authenticator of a server with no sign-in methods: nobody is signed in. */
 export const nobodyIsSignedIn: Authenticator = async () => null;

@@ -3,7 +3,7 @@
 // `Custos-Workspace` header's, or the person's personal one), the person's role there, and whether
 // they accepted the current policy version. What it may not see is a 404, never a hint.
 import crypto from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
@@ -110,11 +110,14 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     };
   }
 
-  async function bySession(request: FastifyRequest): Promise<Principal | null> {
+  async function bySession(request: FastifyRequest, reply: FastifyReply): Promise<Principal | null> {
     const headers = new Headers();
     headers.set('cookie', request.headers.cookie ?? '');
-    const found = await deps.auth.api.getSession({ headers });
+    const { headers: answered, response: found } = await deps.auth.api.getSession({ headers, returnHeaders: true });
     if (!found) return null;
+    // When the idle expiry slides (at most once per update age), the cookie's lifetime follows.
+    const refreshed = answered.getSetCookie().filter((c) => /^(__Secure-)?custos_session=/.test(c));
+    if (refreshed.length > 0) void reply.header('set-cookie', refreshed);
     const { session } = found;
     if (await deleteIfPastAbsolute(db, session.id, new Date(session.createdAt), deps.sessionAbsoluteSeconds)) return null;
     const asked = request.headers[WORKSPACE_HEADER];
@@ -134,10 +137,10 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     };
   }
 
-  return async (request) => {
+  return async (request, reply) => {
     const bearer = bearerOf(request);
     if (bearer !== undefined) return byApiKey(bearer, clientOf(request));
-    if (hasSessionCookie(request)) return bySession(request);
+    if (hasSessionCookie(request)) return bySession(request, reply);
     return null;
   };
 }

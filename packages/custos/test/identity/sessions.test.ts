@@ -118,6 +118,23 @@ describe(`the session cookie on ${ENGINE}`, () => {
     expect(left.rows[0]!.n).toBe(0);
   });
 
+  it('P-COO-1: using a session slides its idle expiry, and the cookie it refreshes is the same strict one', async () => {
+    const person = await signUp(t);
+    // Last slid two hours ago (more than the update age of one hour).
+    await sql`update sessions set "expiresAt" = now() + make_interval(secs => ${t.config.sessionIdleSeconds - 7200}) where "userId" = ${person.personId}`.execute(t.app.database.db);
+    const res = await me(person.cookie);
+    expect(res.statusCode).toBe(200);
+    const cookies = [res.headers['set-cookie']].flat().filter(Boolean) as string[];
+    expect(cookies).toHaveLength(1);
+    const attributes = cookies[0]!.split(';').map((part) => part.trim().toLowerCase());
+    expect(attributes[0]).toMatch(/^custos_session=/);
+    expect(attributes).toEqual(expect.arrayContaining(['httponly', 'samesite=strict', 'path=/', `max-age=${t.config.sessionIdleSeconds}`]));
+    const row = await sql<{ expires: Date }>`select "expiresAt" as expires from sessions where "userId" = ${person.personId}`.execute(t.app.database.db);
+    expect(row.rows[0]!.expires.getTime()).toBeGreaterThan(Date.now() + (t.config.sessionIdleSeconds - 60) * 1000);
+    // A request soon after does not write again, nor set a cookie.
+    expect((await me(person.cookie)).headers['set-cookie']).toBeUndefined();
+  });
+
   it('P-COO-1: the session cookie never authenticates a cross-site write (Origin check)', async () => {
     const person = await signUp(t);
     const res = await t.app.http.inject({ method: 'POST', url: '/v1/workspaces', headers: { cookie: person.cookie, origin: 'https://evil.example' }, payload: { name: 'x' } });

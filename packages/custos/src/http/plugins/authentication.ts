@@ -1,6 +1,6 @@
 // Authentication runs in onRequest, before the body is parsed or validated: a request without the
 // right credentials gets 401/403 whatever it carries.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
 import type { Authenticator, Scope } from '../auth.ts';
 
@@ -12,10 +12,10 @@ export function requiredScope(method: string): Scope {
 
 export function registerAuthentication(app: FastifyInstance, authenticate: Authenticator, publicOrigin: string): void {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const access = request.routeOptions.config.auth;
     if (request.is404 || access === 'public') return;
-    const principal = await authenticate(request);
+    const principal = await authenticate(request, reply);
     if (!principal) throw new AppError('unauthenticated', 'sign in or send an API key');
     // A cookie rides along on cross-site requests; the Origin header says where they came from.
     if (principal.kind === 'session' && !SAFE_METHODS.has(request.method)) {
