@@ -49,7 +49,10 @@ export async function benchAuth(): Promise<void> {
   await bench.runtime.close();
   const config = { ...bench.config, port: 0, publicUrl: new URL('http://localhost') };
   // The default rule with a limit high enough never to refuse, so that counting is still measured.
-  const app = await createApp(config, { logDestination: { write: () => undefined }, rateRules: { apiPerKey: { ...RATE_RULES.apiPerKey, points: 1e9 } } });
+  const app = await createApp(config, { logDestination: { write: () => undefined }, rateRules: {
+    apiPerKey: { ...RATE_RULES.apiPerKey, points: 1e9 },
+    apiPerPerson: { ...RATE_RULES.apiPerPerson, points: 1e9 },
+  } });
   app.http.get('/bench/public', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ ok: true }));
   app.http.get('/bench/authenticated', { schema: { hide: true } }, async () => ({ ok: true }));
   await app.http.listen({ port: 0, host: '127.0.0.1' });

@@ -79,9 +79,12 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
         sql<boolean>`exists(select 1 from terms_acceptances t where t.person_id = m."userId" and t.policy_version = ${deps.policyVersion})`.as('terms')])
       .where('k.key', '=', keyHash).executeTakeFirst();
     if (!row || row.enabled === false) return undefined;
+    // A key's rights are the lesser of its scopes and its creator's current role.
+    const allowed = new Set<Scope>(scopesOfRole(row.role));
     const found: CachedKey = {
       id: row.id, creatorId: row.userId, workspaceId: row.organizationId, role: row.role,
-      permissions: row.permissions, expiresAt: row.expiresAt, lastRequest: row.lastRequest, terms: row.terms,
+      scopes: new Set(parseScopes(row.permissions).filter((s) => allowed.has(s))),
+      expiresAt: row.expiresAt, lastRequest: row.lastRequest, terms: row.terms,
     };
     deps.cache.set(keyHash, found, generation);
     return found;
@@ -96,14 +99,12 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
       found.lastRequest = new Date();
       await db.updateTable('api_keys').set({ lastRequest: found.lastRequest }).where('id', '=', found.id).execute();
     }
-    // A key's rights are the lesser of its scopes and its creator's current role.
-    const allowed = new Set<Scope>(scopesOfRole(found.role));
     return {
       kind: 'api_key',
       personId: found.creatorId,
       workspaceId: found.workspaceId,
       role: found.role,
-      scopes: new Set(parseScopes(found.permissions).filter((s) => allowed.has(s))),
+      scopes: found.scopes,
       credentialId: found.id,
       termsAccepted: found.terms,
       client,

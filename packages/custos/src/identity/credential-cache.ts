@@ -6,6 +6,7 @@
 // after a few seconds, which bounds staleness even if a notification were somehow lost.
 import type { Database } from '../db/connect.ts';
 import type { Listener } from '../db/listen.ts';
+import type { Scope } from '../http/auth.ts';
 
 export const CREDENTIALS_CHANNEL = 'custos_credentials';
 
@@ -14,7 +15,8 @@ export interface CachedKey {
   creatorId: string;
   workspaceId: string;
   role: string;
-  permissions: string | null;
+  /** What the key may do: the lesser of its scopes and its creator's role, worked out once. */
+  scopes: ReadonlySet<Scope>;
   expiresAt: Date | null;
   lastRequest: Date | null;
   terms: boolean;

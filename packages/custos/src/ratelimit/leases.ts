@@ -2,10 +2,10 @@
 // write to the shared store per request, which also serialises every request of one key on its
 // counter row, a server takes `leaseSize` points at once and hands them out from memory until they
 // run out or the window ends. The shared count stays exact about what was taken; a server may hold
-// up to leaseSize - 1 points its key never uses before the window ends, so a busy key near its limit
-// can be refused up to that many requests early per server. Near the limit, when a whole lease is
-// no longer there, it falls back to one point at a time, so no request is ever let through beyond
-// the limit.
+// points its key never uses before the window ends (and a refused lease request counts in the
+// store too), so a busy key near its limit can be refused up to about one lease early per server.
+// Near the limit, when a whole lease is no longer there, it falls back to one point at a time, so no
+// request is ever let through beyond the limit.
 import type { RateDecision } from './limiter.ts';
 
 interface Lease {
@@ -33,6 +33,7 @@ export class LeasedPoints {
       const lease = this.#leases.get(key);
       if (lease && lease.left > 0 && lease.until > Date.now()) {
         lease.left -= 1;
+        this.#refillEarly(key, lease, leaseSize, take);
         return { allowed: true, remaining: lease.remainingAfter + lease.left };
       }
       // One lease request per key at a time; the others wait for it and try again.
@@ -50,6 +51,29 @@ export class LeasedPoints {
       // A lease was taken (loop to spend it), or the store decided this one request directly.
       if (outcome) return outcome;
     }
+  }
+
+  /**
+   * With a fifth of a lease left, the next one is taken in the background, so that a busy key's
+   * requests do not all wait for the store at the moment the lease runs out. Only while the store
+   * has a whole lease to give, and only within the same window: points of a window that ended are
+   * never carried into the next one.
+   */
+  #refillEarly(key: string, lease: Lease, leaseSize: number, take: TakePoints): void {
+    if (lease.left * 5 > leaseSize || lease.remainingAfter < leaseSize || this.#taking.has(key)) return;
+    const refill = take(leaseSize).then(({ decision, msBeforeNext }) => {
+      if (!decision.allowed) {
+        // No whole lease left after all (other servers took it): single points from now on.
+        const current = this.#leases.get(key);
+        if (current) current.remainingAfter = 0;
+        return;
+      }
+      const until = Date.now() + msBeforeNext;
+      const current = this.#leases.get(key);
+      const sameWindow = current !== undefined && Math.abs(current.until - until) < 1000;
+      this.#remember(key, { left: leaseSize + (sameWindow ? current.left : 0), until, remainingAfter: decision.remaining });
+    }).catch(() => undefined).finally(() => this.#taking.delete(key));
+    this.#taking.set(key, refill);
   }
 
   async #take(key: string, leaseSize: number, take: TakePoints): Promise<RateDecision | undefined> {

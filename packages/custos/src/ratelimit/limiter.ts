@@ -15,8 +15,8 @@ export interface RateRule {
   durationSeconds: number;
   /**
    * For hot rules: take this many points from the shared store at a time and hand them out from
-   * memory (leases.ts). Fewer writes, at the price of refusing up to leaseSize - 1 requests early
-   * per server near the limit. Leave unset where a limit must be exact (sign-in).
+   * memory (leases.ts). Fewer writes, at the price of refusing up to about one lease of requests
+   * early per server near the limit. Leave unset where a limit must be exact (sign-in).
    */
   leaseSize?: number;
 }

@@ -1,5 +1,5 @@
 // Leased points (hot rules): fewer writes to the shared store, never a request beyond the limit,
-// and at most leaseSize - 1 refused early per server.
+// and at most about one lease refused early per server.
 import crypto from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/log.ts';
@@ -42,8 +42,8 @@ describe(`leased rate-limit points on ${ENGINE}`, () => {
     const attempts = Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? a : b).consume(rule, 'key-2'));
     const allowed = (await Promise.all(attempts)).filter((d) => d.allowed).length;
     expect(allowed).toBeLessThanOrEqual(100);
-    // Each server may hold back at most leaseSize - 1 points it never handed out.
-    expect(allowed).toBeGreaterThanOrEqual(100 - 2 * 9);
+    // Each server may hold back, or spend on a refused lease request, at most about one lease.
+    expect(allowed).toBeGreaterThanOrEqual(100 - 2 * 10);
   });
 
   it('P-KEY-2: near the limit a server takes single points instead of leases it knows are not there', async () => {
