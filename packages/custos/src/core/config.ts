@@ -33,11 +33,19 @@ const envSchema = z.object({
   CUSTOS_REQUIRE_EMAIL_VERIFICATION: z.enum(['true', 'false']).optional(),
   CUSTOS_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).optional(),
   CUSTOS_SESSION_ABSOLUTE_SECONDS: z.coerce.number().int().min(60).optional(),
-  REDIS_URL: z.url().refine((value) => /^rediss?:\/\//.test(value)).optional(),
+  // An empty variable counts as unset, as an unset one would in a shell `REDIS_URL=` line.
+  REDIS_URL: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.url({ protocol: /^rediss?$/, hostname: /./ }).optional(),
+  ),
   CUSTOS_MAIL_TRANSPORT: z.enum(['mailbox', 'smtp']).optional(),
-  CUSTOS_SMTP_URL: z.url().refine((value) => /^smtps?:\/\//.test(value)).optional(),
-  CUSTOS_MAIL_FROM: z.string().min(3).max(200).optional(),
+  CUSTOS_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./ }).optional(),
+  // One address, optionally with a display name; no line breaks (it becomes a header).
+  CUSTOS_MAIL_FROM: z.string().trim().max(320)
+    .regex(/^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/).optional(),
 });
+
+export const DEFAULT_MAIL_FROM = 'custos <no-reply@localhost>';
 
 export interface TlsFiles {
   certFile: string;
@@ -67,12 +75,15 @@ export interface Config {
   sessionAbsoluteSeconds: number;
   /** Shared rate-limit counters for several servers; absent: counters in Postgres. */
   redisUrl: string | undefined;
-  mail: MailSettings;
+  mail: MailConfig;
 }
 
-export interface MailSettings {
+/** Where transactional mail goes (a local mailbox folder by default, SMTP in production) and whom it comes from. */
+export interface MailConfig {
   transport: 'mailbox' | 'smtp';
+  /** smtp:// or smtps://, credentials included; set when transport is 'smtp'. */
   smtpUrl: string | undefined;
+  /** The From header: `name <address>` or a bare address. */
   from: string;
 }
 
@@ -99,7 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     throw new ConfigError(`invalid configuration in ${names.join(', ')}`);
   }
   const e = parsed.data;
-  if (e.CUSTOS_MAIL_TRANSPORT === 'smtp' && !e.CUSTOS_SMTP_URL) throw new ConfigError('invalid configuration in CUSTOS_SMTP_URL: the smtp transport needs it');
+  const mailTransport = e.CUSTOS_MAIL_TRANSPORT ?? (e.CUSTOS_SMTP_URL ? 'smtp' : 'mailbox');
+  if (mailTransport === 'smtp' && !e.CUSTOS_SMTP_URL) throw new ConfigError('invalid configuration in CUSTOS_SMTP_URL: the smtp transport needs it');
   const port = overrides.port ?? e.CUSTOS_PORT ?? DEFAULT_PORT;
   const tls = overrides.tls;
   const scheme = tls ? 'https' : 'http';
@@ -124,9 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     sessionAbsoluteSeconds: e.CUSTOS_SESSION_ABSOLUTE_SECONDS ?? 30 * 24 * 60 * 60,
     redisUrl: e.REDIS_URL,
     mail: {
-      transport: e.CUSTOS_MAIL_TRANSPORT ?? (e.CUSTOS_SMTP_URL ? 'smtp' : 'mailbox'),
-      smtpUrl: e.CUSTOS_SMTP_URL,
-      from: e.CUSTOS_MAIL_FROM ?? 'custos <no-reply@localhost>',
+      transport: mailTransport,
+      smtpUrl: mailTransport === 'smtp' ? e.CUSTOS_SMTP_URL : undefined,
+      from: e.CUSTOS_MAIL_FROM ?? DEFAULT_MAIL_FROM,
     },
   };
 }

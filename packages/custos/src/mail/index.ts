@@ -1,5 +1,4 @@
 // The public face of mail/: what other modules import.
-export { DEFAULT_MAIL_FROM, loadMailConfig, mailEnvSchema, type MailConfig, type MailTransportKind } from './config.ts';
 export { deliverMail, type DeliveryDeps, type DeliveryOptions, type DeliveryOutcome } from './delivery.ts';
 export { createMail, type Mail, type MailDeps } from './mail.ts';
 export { MAIL_SEND, Outbox, type MailOutboxTable, type MailRequest, type MailSendPayload, type MailTables, type OutboxDeps } from './outbox.ts';

@@ -6,7 +6,7 @@ import type { Keystore } from '../crypto/index.ts';
 import type { Database } from '../db/connect.ts';
 import type { JobContract } from '../jobs/contracts.ts';
 import type { JobQueue } from '../jobs/queue.ts';
-import type { MailConfig } from './config.ts';
+import type { MailConfig } from '../core/config.ts';
 import { deliverMail, type DeliveryOptions, type DeliveryOutcome } from './delivery.ts';
 import { MAIL_SEND, Outbox, type MailSendPayload, type MailTables } from './outbox.ts';
 import { transportFor, type MailTransport } from './transports.ts';

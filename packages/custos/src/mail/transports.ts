@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTransport, type SendMailOptions, type Transporter } from 'nodemailer';
-import type { MailConfig } from './config.ts';
+import type { MailConfig } from '../core/config.ts';
 
 export interface OutgoingMail {
   /** The outbox id: the Message-ID is made from it, so a resent duplicate can be recognised. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/config.ts';
-import { DEFAULT_MAIL_FROM, loadMailConfig } from '../../src/mail/index.ts';
+import { ConfigError, DEFAULT_MAIL_FROM, loadConfig } from '../../src/core/config.ts';
+
+// The mail variables as the server reads them (core/config.ts, the one parser of the environment).
+const loadMailConfig = (env: NodeJS.ProcessEnv) => loadConfig(env).mail;
 
 describe('mail configuration', () => {
   it('defaults to the local mailbox and a no-reply sender', () => {

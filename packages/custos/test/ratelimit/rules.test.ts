@@ -1,9 +1,15 @@
 // What needs no store: rules, the keyed hash of subjects, and the configuration.
 import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/core/config.ts';
+import { ConfigError, loadConfig } from '../../src/core/config.ts';
 import { checkRule, SubjectHasher } from '../../src/ratelimit/limiter.ts';
-import { loadRateLimitConfig, rateLimitedError } from '../../src/ratelimit/index.ts';
+import { rateLimitedError } from '../../src/ratelimit/index.ts';
+
+// REDIS_URL as the server reads it (core/config.ts, the one parser of the environment).
+const loadRateLimitConfig = (env: NodeJS.ProcessEnv) => {
+  const { redisUrl } = loadConfig(env);
+  return redisUrl === undefined ? {} : { redisUrl };
+};
 
 describe('rate rules and keys', () => {
   it('P-KEY-2: a key is the rule name and a truncated HMAC-SHA256 of the subject under the secret', () => {
