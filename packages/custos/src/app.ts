@@ -114,7 +114,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       secret: (await keys.keystore.secret('instance:auth')).toString('base64url'),
       keystore: keys.keystore,
       audit: keys.audit,
-      mail: mail.outbox as never,
+      mail: mail.outbox,
       limiter,
       rules,
       log,

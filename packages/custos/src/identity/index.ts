@@ -1,10 +1,11 @@
 // Identity: Better Auth wired into custos (accounts, one session cookie, workspaces, API keys),
 // terms acceptance, and the events that follow its writes (personal workspace, audit, mail).
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditTrail } from '../audit/index.ts';
 import type { Logger } from '../core/log.ts';
 import type { Keystore } from '../crypto/index.ts';
 import type { Database } from '../db/connect.ts';
+import type { Outbox } from '../mail/index.ts';
 import { CredentialCache } from './credential-cache.ts';
 import type { Authenticator } from '../http/auth.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
@@ -32,13 +33,6 @@ export { currentClient, runWithRequestContext, type RequestContext } from './req
 export { IdentityRecorder } from './recorder.ts';
 export type { IdentityTables } from './tables.ts';
 
-type MailTemplate = 'verify_email' | 'password_reset' | 'email_change_confirm' | 'email_change_notice' | 'signin_notice';
-
-/** What identity needs of the mail outbox: a transactional mail queued in the caller's transaction. */
-export interface MailQueue {
-  queue(executor: Kysely<never> | Transaction<never>, mail: { template: MailTemplate; to: string; vars: Record<string, unknown> }): Promise<unknown>;
-}
-
 export interface IdentityDeps {
   /** The runtime database (any schema: identity reads its own tables through it). */
   db: object;
@@ -48,7 +42,8 @@ export interface IdentityDeps {
   secret: string;
   keystore: Keystore;
   audit: AuditTrail;
-  mail: MailQueue;
+  /** Transactional mail, queued in the transaction of the event it belongs to. */
+  mail: Pick<Outbox, 'queue'>;
   limiter: RateLimiter;
   rules: RateRules;
   log: Logger;
@@ -80,8 +75,6 @@ export function createIdentity(deps: IdentityDeps): Identity {
   const recorder = new IdentityRecorder(anyDb, deps.audit, () => cache.clear());
   const workspaces = new Workspaces(db, recorder, deps.shredWorkspace);
   const terms = new Terms(db, deps.keystore, recorder, deps.policyVersion);
-  const mailIn = (trx: unknown, to: string, template: MailTemplate, vars: Record<string, unknown>) =>
-    deps.mail.queue(trx as Transaction<never>, { template, to, vars });
 
   const auth = createBetterAuth({
     db: anyDb,
@@ -94,14 +87,14 @@ export function createIdentity(deps: IdentityDeps): Identity {
         const stored = await db.selectFrom('people').select('email').where('id', '=', user.id).executeTakeFirst();
         const changing = stored !== undefined && stored.email !== user.email;
         await recorder.person({ action: changing ? 'person.email_change_requested' : 'person.verification_sent', actorId: user.id, targetType: 'person', targetId: user.id }, async (trx) => {
-          if (!changing) return void (await mailIn(trx, user.email, 'verify_email', { url }));
-          await mailIn(trx, user.email, 'email_change_confirm', { url, newEmail: user.email });
-          await mailIn(trx, stored.email, 'email_change_notice', {});
+          if (!changing) return void (await deps.mail.queue(trx, { template: 'verify_email', to: user.email, vars: { url } }));
+          await deps.mail.queue(trx, { template: 'email_change_confirm', to: user.email, vars: { url, newEmail: user.email } });
+          await deps.mail.queue(trx, { template: 'email_change_notice', to: stored.email, vars: {} });
         });
       },
       async sendResetPassword(user, url) {
         await recorder.person({ action: 'person.password_reset_requested', actorId: user.id, targetType: 'person', targetId: user.id }, async (trx) => {
-          await mailIn(trx, user.email, 'password_reset', { url });
+          await deps.mail.queue(trx, { template: 'password_reset', to: user.email, vars: { url } });
         });
       },
       async personCreated(user) {
@@ -116,7 +109,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
         const person = signIn ? await db.selectFrom('people').select('email').where('id', '=', session.userId).executeTakeFirst() : undefined;
         const { userAgent } = currentClient();
         await recorder.person({ action: 'session.created', actorId: session.userId, targetType: 'session', targetId: session.id, details: { signIn } }, async (trx) => {
-          if (person) await mailIn(trx, person.email, 'signin_notice', { at: new Date().toISOString(), ...(userAgent ? { userAgent: userAgent.slice(0, 512) } : {}) });
+          if (person) await deps.mail.queue(trx, { template: 'signin_notice', to: person.email, vars: { at: new Date().toISOString(), ...(userAgent ? { userAgent: userAgent.slice(0, 512) } : {}) } });
         });
       },
       async passwordReset(user) {
