@@ -128,7 +128,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       log,
       authenticate: infra.authenticate ?? identity.authenticate,
       routes: (app) => {
-        registerAuthRoutes(app, { auth: ident.auth, sessionOf: ident.sessionOf, expireIfPastAbsolute: ident.expireIfPastAbsolute, limiter: rateLimiter, publicOrigin: config.publicUrl.origin, rules });
+        registerAuthRoutes(app, { auth: ident.auth, sessionOf: ident.sessionOf, limiter: rateLimiter, publicOrigin: config.publicUrl.origin, rules });
         registerMeRoutes(app, ident);
         registerWorkspaceRoutes(app, ident);
         registerApiKeyRoutes(app, ident);

@@ -13,7 +13,6 @@ import { parseScopes, scopesOfRole } from './api-keys.ts';
 import { API_KEY_PREFIX, SESSION_COOKIE, type BetterAuthInstance } from './better-auth.ts';
 import type { RateRules } from './rate-rules.ts';
 import type { CachedKey, CredentialCache } from './credential-cache.ts';
-import { deleteIfPastAbsolute } from './sessions.ts';
 import type { IdentityTables } from './tables.ts';
 
 export const WORKSPACE_HEADER = 'custos-workspace';
@@ -27,7 +26,6 @@ export interface AuthenticatorDeps {
   rules: RateRules;
   cache: CredentialCache;
   policyVersion: string;
-  sessionAbsoluteSeconds: number;
 }
 
 /** The hash the api-key plugin stores: SHA-256, base64url without padding. */
@@ -120,7 +118,6 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     const refreshed = answered.getSetCookie().filter((c) => /^(__Secure-)?custos_session=/.test(c));
     if (refreshed.length > 0) void reply.header('set-cookie', refreshed);
     const { session } = found;
-    if (await deleteIfPastAbsolute(db, session.id, new Date(session.createdAt), deps.sessionAbsoluteSeconds)) return null;
     const asked = request.headers[WORKSPACE_HEADER];
     if (asked !== undefined && (typeof asked !== 'string' || !isUuid(asked))) throw noSuchWorkspace();
     const member = await membership(session.userId, asked);

@@ -9,7 +9,7 @@ import { betterAuth } from 'better-auth';
 import { organization } from 'better-auth/plugins/organization';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../core/log.ts';
-import { withHashedSessionTokens } from './hashed-session-tokens.ts';
+import { withSessionStorage } from './session-storage.ts';
 import { accessControl, ROLES } from './roles.ts';
 
 export const AUTH_BASE_PATH = '/api/auth';
@@ -132,7 +132,7 @@ export function createBetterAuth(deps: AuthDeps) {
   const adapter = kyselyAdapter(deps.db as never, { type: 'postgres', transaction: false });
   return betterAuth({
     ...base,
-    database: (options: BetterAuthOptions) => withHashedSessionTokens(adapter(options)),
+    database: (options: BetterAuthOptions) => withSessionStorage(adapter(options), { maxAgeSeconds: deps.settings.sessionAbsoluteSeconds }),
     // Errors that are not Better Auth's own refusals are thrown to custos's error handler instead
     // of being printed whole to stderr (a database error can quote an address).
     onAPIError: { throw: true },

@@ -15,13 +15,12 @@ import { createBetterAuth, type BetterAuthInstance, type IdentitySettings } from
 import { IdentityRecorder } from './recorder.ts';
 import { currentClient } from './request-context.ts';
 import type { IdentityTables } from './tables.ts';
-import { expireCookieSessionIfPastAbsolute } from './sessions.ts';
 import { Terms } from './terms.ts';
 import { Workspaces } from './workspaces.ts';
 import type { RateRules } from './rate-rules.ts';
 
 export { AUTH_BASE_PATH, SESSION_COOKIE, API_KEY_PREFIX, authOptions, type BetterAuthInstance, type IdentitySettings } from './better-auth.ts';
-export { hashSessionToken } from './hashed-session-tokens.ts';
+export { hashSessionToken } from './session-storage.ts';
 export { hashApiKey, WORKSPACE_HEADER } from './authenticate.ts';
 export { ApiKeys, SCOPES, type ApiKeyView } from './api-keys.ts';
 export { Workspaces, type WorkspaceView, type MemberView } from './workspaces.ts';
@@ -61,8 +60,6 @@ export interface Identity {
   db: Kysely<IdentityTables>;
   /** The person a session cookie belongs to and when they signed in (null: no live session). */
   sessionOf(cookieHeader: string): Promise<{ personId: string; email: string; signedInAt: Date } | null>;
-  /** Ends the session a cookie names if it is past the absolute limit (before Better Auth sees it). */
-  expireIfPastAbsolute(cookieHeader: string): Promise<void>;
   /** Starts listening for credential changes (until then, nothing is cached). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -132,7 +129,6 @@ export function createIdentity(deps: IdentityDeps): Identity {
     rules: deps.rules,
     cache,
     policyVersion: deps.policyVersion,
-    sessionAbsoluteSeconds: deps.settings.sessionAbsoluteSeconds,
   });
   return {
     auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, recorder, db,
@@ -140,7 +136,6 @@ export function createIdentity(deps: IdentityDeps): Identity {
       const found = await auth.api.getSession({ headers: new Headers({ cookie: cookieHeader }) });
       return found ? { personId: found.user.id, email: found.user.email, signedInAt: new Date(found.session.createdAt) } : null;
     },
-    expireIfPastAbsolute: (cookieHeader) => expireCookieSessionIfPastAbsolute(db, cookieHeader, deps.settings.sessionAbsoluteSeconds),
     start: () => cache.listen(deps.database),
     close: () => cache.close(),
   };

@@ -1,7 +1,6 @@
 // A person's sessions: listed and revoked by custos's own routes (GET/DELETE /v1/me/sessions).
 // Revocation deletes the row, so the very next request with that cookie is refused.
 import type { Kysely } from 'kysely';
-import { hashSessionToken } from './hashed-session-tokens.ts';
 import type { IdentityTables } from './tables.ts';
 
 export interface SessionView {
@@ -28,30 +27,4 @@ export async function revokeSession(db: Kysely<IdentityTables>, personId: string
 export async function revokeOtherSessions(db: Kysely<IdentityTables>, personId: string, keepId: string): Promise<number> {
   const result = await db.deleteFrom('sessions').where('userId', '=', personId).where('id', '!=', keepId).executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-/** Absolute expiry: a session older than `maxAgeSeconds` is deleted, however recently it was used. */
-export async function deleteIfPastAbsolute(db: Kysely<IdentityTables>, sessionId: string, createdAt: Date, maxAgeSeconds: number): Promise<boolean> {
-  if (createdAt.getTime() + maxAgeSeconds * 1000 > Date.now()) return false;
-  await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
-  return true;
-}
-
-/**
- * The same limit for a request that only carries the cookie (Better Auth's own routes): the token
- * is read from `custos_session=<token>.<signature>` and the session deleted if it is too old. An
- * unsigned or forged value matches no stored hash and changes nothing.
- */
-export async function expireCookieSessionIfPastAbsolute(db: Kysely<IdentityTables>, cookieHeader: string, maxAgeSeconds: number): Promise<void> {
-  const match = /(?:^|;\s*)(?:__Secure-)?custos_session=([^;]+)/.exec(cookieHeader);
-  if (!match) return;
-  let token: string;
-  try {
-    token = decodeURIComponent(match[1]!).split('.')[0]!;
-  } catch {
-    return;
-  }
-  if (!token) return;
-  await db.deleteFrom('sessions').where('token', '=', hashSessionToken(token))
-    .where('createdAt', '<', new Date(Date.now() - maxAgeSeconds * 1000)).execute();
 }

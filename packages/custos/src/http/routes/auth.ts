@@ -16,8 +16,6 @@ export interface AuthRouteDeps {
   auth: BetterAuthInstance;
   /** The person a session cookie belongs to, and when they signed in; null if none. */
   sessionOf: (cookieHeader: string) => Promise<{ personId: string; email: string; signedInAt: Date } | null>;
-  /** Ends a cookie's session past its absolute limit; Better Auth only knows the idle one. */
-  expireIfPastAbsolute: (cookieHeader: string) => Promise<void>;
   limiter: RateLimiter;
   publicOrigin: string;
   rules: RateRules;
@@ -117,7 +115,6 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       const value = request.headers[name];
       if (typeof value === 'string') headers.set(name, value);
     }
-    if (typeof request.headers.cookie === 'string') await deps.expireIfPastAbsolute(request.headers.cookie);
     const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
     if (hasBody) headers.set('content-type', 'application/json');
     // Sign-in always remembers the session: the "don't remember" flag would be a second cookie.

@@ -1,9 +1,12 @@
-// Better Auth stores session tokens in clear and has no option to hash them. A stolen database
-// dump (or backup) would then hold live sessions. This wraps its database adapter so that the
-// `sessions` table only ever sees SHA-256(token): tokens are hashed when a session is written and
-// wherever a query names one; a lookup by token hands Better Auth back the raw token it asked with
-// (it re-sets the cookie from it). Never configure Better Auth's secondaryStorage: raw tokens would
-// be written there, outside this wrapper.
+// How custos stores Better Auth's sessions, in the one place every session lookup passes: its
+// database adapter.
+// - Hashed tokens. Better Auth stores session tokens in clear and has no option to hash them; a
+//   stolen dump (or backup) would then hold live sessions. The `sessions` table only ever sees
+//   SHA-256(token): tokens are hashed when a session is written and wherever a query names one; a
+//   lookup by token hands Better Auth back the raw token it asked with (it re-sets the cookie from
+//   it). Never configure Better Auth's secondaryStorage: raw tokens would be written there.
+// - An absolute lifetime. Better Auth knows only the idle expiry, which use slides; a session older
+//   than `maxAgeSeconds` since sign-in is deleted when it is looked up, whichever route asks.
 import crypto from 'node:crypto';
 import type { DBAdapter, Where } from '@better-auth/core/db/adapter';
 
@@ -46,8 +49,18 @@ function restoreToken<T>(row: T, raw: string | undefined): T {
   return { ...row, token: raw };
 }
 
-/** Wraps a Better Auth adapter (and the adapters of its transactions) so session tokens are stored hashed. */
-export function withHashedSessionTokens<A extends Omit<DBAdapter, 'transaction'> & { transaction?: DBAdapter['transaction'] }>(adapter: A): A {
+function pastMaxAge(row: unknown, maxAgeSeconds: number): row is { id: string } {
+  if (!row || typeof row !== 'object' || !('createdAt' in row) || !('id' in row)) return false;
+  return new Date(row.createdAt as Date).getTime() + maxAgeSeconds * 1000 <= Date.now();
+}
+
+export interface SessionStorageOptions {
+  /** No session outlives this, counted from sign-in, however recently it was used. */
+  maxAgeSeconds: number;
+}
+
+/** Wraps a Better Auth adapter (and the adapters of its transactions) with custos's session storage rules. */
+export function withSessionStorage<A extends Omit<DBAdapter, 'transaction'> & { transaction?: DBAdapter['transaction'] }>(adapter: A, options: SessionStorageOptions): A {
   const wrapped: A = {
     ...adapter,
     async create(args) {
@@ -59,7 +72,12 @@ export function withHashedSessionTokens<A extends Omit<DBAdapter, 'transaction'>
     async findOne(args) {
       if (!SESSION_MODELS.has(args.model)) return adapter.findOne(args);
       const { where, asked } = hashWhere(args.where);
-      return restoreToken(await adapter.findOne({ ...args, where: where! }), asked);
+      const row = await adapter.findOne({ ...args, where: where! });
+      if (pastMaxAge(row, options.maxAgeSeconds)) {
+        await adapter.delete({ model: args.model, where: [{ field: 'id', value: row.id }] });
+        return null;
+      }
+      return restoreToken(row, asked);
     },
     async findMany(args) {
       if (!SESSION_MODELS.has(args.model)) return adapter.findMany(args);
@@ -105,7 +123,7 @@ export function withHashedSessionTokens<A extends Omit<DBAdapter, 'transaction'>
   if (adapter.transaction) {
     const transaction = adapter.transaction.bind(adapter);
     wrapped.transaction = ((callback: (trx: never) => Promise<unknown>) =>
-      transaction((trx) => callback(withHashedSessionTokens(trx as never) as never))) as DBAdapter['transaction'];
+      transaction((trx) => callback(withSessionStorage(trx as never, options) as never))) as DBAdapter['transaction'];
   }
   return wrapped;
 }
