@@ -42,16 +42,19 @@ export class Workspaces {
     this.#shred = shred;
   }
 
-  async list(personId: string): Promise<WorkspaceView[]> {
-    const rows = await this.#db.selectFrom('memberships as m').innerJoin('workspaces as w', 'w.id', 'm.organizationId')
+  #ofPerson(personId: string) {
+    return this.#db.selectFrom('memberships as m').innerJoin('workspaces as w', 'w.id', 'm.organizationId')
       .select(['w.id', 'w.name', 'm.role', 'w.personal', 'w.createdAt'])
-      .where('m.userId', '=', personId).orderBy('w.personal', 'desc').orderBy('w.createdAt').execute();
-    return rows;
+      .where('m.userId', '=', personId);
+  }
+
+  async list(personId: string): Promise<WorkspaceView[]> {
+    return this.#ofPerson(personId).orderBy('w.personal', 'desc').orderBy('w.createdAt').execute();
   }
 
   /** The caller's view of one workspace; 404 when they are not a member. */
   async get(personId: string, workspaceId: string): Promise<WorkspaceView> {
-    const found = (await this.list(personId)).find((w) => w.id === workspaceId);
+    const found = await this.#ofPerson(personId).where('w.id', '=', workspaceId).executeTakeFirst();
     if (!found) throw notFound();
     return found;
   }
