@@ -3,10 +3,8 @@
 // unauthenticated GET on the same server, in the same run, so the ratio is the price of
 // authentication. Both routes answer the same small JSON and touch nothing else.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createApp } from '../packages/custos/src/app.ts';
-import { RATE_RULES } from '../packages/custos/src/identity/index.ts';
-import { openBenchDatabase } from './bench-database.ts';
+import { benchApp } from './bench-app.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 5000);
 const CONCURRENCY = 10;
@@ -44,26 +42,14 @@ async function run(name: string, port: number, path: string, headers: Record<str
 }
 
 export async function benchAuth(): Promise<void> {
-  const bench = await openBenchDatabase();
-  // The benchmark needs the data dir to itself (the embedded engine admits one process).
-  await bench.runtime.close();
-  const config = { ...bench.config, port: 0, publicUrl: new URL('http://localhost') };
-  // The default rule with a limit high enough never to refuse, so that counting is still measured.
-  const app = await createApp(config, { logDestination: { write: () => undefined }, rateRules: {
-    apiPerKey: { ...RATE_RULES.apiPerKey, points: 1e9 },
-    apiPerPerson: { ...RATE_RULES.apiPerPerson, points: 1e9 },
-  } });
-  app.http.get('/bench/public', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ ok: true }));
-  app.http.get('/bench/authenticated', { schema: { hide: true } }, async () => ({ ok: true }));
-  await app.http.listen({ port: 0, host: '127.0.0.1' });
+  const { port, key, cookie, engine, close } = await benchApp(createApp, {
+    scopes: ['read'],
+    routes: (http) => {
+      http.get('/bench/public', { config: { auth: 'public' }, schema: { hide: true } }, async () => ({ ok: true }));
+      http.get('/bench/authenticated', { schema: { hide: true } }, async () => ({ ok: true }));
+    },
+  });
   try {
-    const origin = 'http://localhost';
-    const up = await app.http.inject({ method: 'POST', url: '/api/auth/sign-up/email', headers: { origin }, payload: { email: 'bench@example.test', password: 'correct horse battery' } });
-    const cookie = String([up.headers['set-cookie']].flat()[0]).split(';')[0]!;
-    const created = await app.http.inject({ method: 'POST', url: '/v1/api-keys', headers: { origin, cookie }, payload: { name: 'bench', scopes: ['read'] } });
-    const key = (created.json() as { key: string }).key;
-    const port = (app.http.server.address() as AddressInfo).port;
-    const engine = config.databaseUrl ? 'PostgreSQL' : 'PGlite';
     const baseline = await run('unauthenticated GET', port, '/bench/public', {});
     const withKey = await run('API-key GET', port, '/bench/authenticated', { authorization: `Bearer ${key}` });
     const withSession = await run('session-cookie GET', port, '/bench/authenticated', { cookie });
@@ -76,7 +62,6 @@ export async function benchAuth(): Promise<void> {
       'throughput vs baseline': (m.requestsPerSecond / baseline.requestsPerSecond).toFixed(2),
     })));
   } finally {
-    await app.close();
-    await bench.close().catch(() => undefined);
+    await close();
   }
 }

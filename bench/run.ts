@@ -4,6 +4,8 @@ import { benchAuth } from './auth.ts';
 import { benchCrypto } from './crypto.ts';
 import { benchHttpRequest } from './http-request.ts';
 import { benchIngest } from './ingest.ts';
+import { benchIngestMessages } from './ingest-messages.ts';
+import { benchIngestOtlp } from './ingest-otlp.ts';
 import { benchTenantTransaction } from './tenant-transaction.ts';
 
 const all: Record<string, () => Promise<void>> = {
@@ -12,6 +14,8 @@ const all: Record<string, () => Promise<void>> = {
   ingest: benchIngest,
   crypto: benchCrypto,
   auth: benchAuth,
+  'ingest-otlp': benchIngestOtlp,
+  'ingest-messages': benchIngestMessages,
 };
 const chosen = process.argv.slice(2);
 for (const [name, bench] of Object.entries(all)) {

@@ -1,6 +1,7 @@
 // A small, dependency-free client for the custos API. It grows with the API; the server's OpenAPI
 // document (GET /docs) is the reference.
 import { errorFrom } from './errors.ts';
+import { Conversations, Traces } from './data.ts';
 import { Auth, Me, ApiKeys, Workspaces } from './identity.ts';
 
 export interface ClientOptions {
@@ -38,6 +39,8 @@ export class CustosClient {
   readonly me: Me;
   readonly workspaces: Workspaces;
   readonly apiKeys: ApiKeys;
+  readonly conversations: Conversations;
+  readonly traces: Traces;
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -46,6 +49,8 @@ export class CustosClient {
     this.me = new Me(this);
     this.workspaces = new Workspaces(this);
     this.apiKeys = new ApiKeys(this);
+    this.conversations = new Conversations(this);
+    this.traces = new Traces(this);
   }
 
   /** The process is up. */
@@ -63,8 +68,8 @@ export class CustosClient {
     this.#options.workspace = workspaceId;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  async request<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+    const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
     if (this.#options.workspace) headers['custos-workspace'] = this.#options.workspace;
     if (body !== undefined) headers['content-type'] = 'application/json';

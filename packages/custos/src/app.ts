@@ -16,10 +16,14 @@ import type { CheckResult } from './http/routes/health.ts';
 import { buildHttpServer } from './http/server.ts';
 import { REWRAP_DATA_KEYS, keysProblems, openKeys, rewrapJob, type Keys } from './keys.ts';
 import { createIdentity, rateRules, type Identity, type RateRules } from './identity/index.ts';
+import { createData, type Data } from './data/index.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
 import { registerAuthRoutes } from './http/routes/auth.ts';
+import { registerOtlpRoutes } from './http/routes/otlp.ts';
 import { registerApiKeyRoutes } from './http/routes/v1/api-keys.ts';
+import { registerConversationRoutes } from './http/routes/v1/conversations.ts';
+import { registerTraceRoutes } from './http/routes/v1/traces.ts';
 import { registerMeRoutes } from './http/routes/v1/me.ts';
 import { registerWorkspaceRoutes } from './http/routes/v1/workspaces.ts';
 
@@ -44,6 +48,7 @@ export interface App {
   readonly keys: Keys;
   readonly queue: JobQueue;
   readonly identity: Identity;
+  readonly data: Data;
   readonly mail: Mail;
   readonly limiter: RateLimiter;
   readonly http: FastifyInstance;
@@ -92,6 +97,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   let http: FastifyInstance;
   let limiter: RateLimiter | undefined;
   let identity: Identity | undefined;
+  const data = createData({ db: database.db, sealer: keys.sealer, audit: keys.audit });
   const mail = createMail({ database, keystore: keys.keystore, queue, log, dataDir: config.dataDir, config: config.mail, retry: infra.mailRetry });
   try {
     queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
@@ -132,6 +138,9 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
         registerMeRoutes(app, ident);
         registerWorkspaceRoutes(app, ident);
         registerApiKeyRoutes(app, ident);
+        registerConversationRoutes(app, data);
+        registerTraceRoutes(app, data);
+        registerOtlpRoutes(app, data);
       },
       readiness: async () => ({
         database: await check(async () => (await database.pool.query('select 1'), [])),
@@ -162,6 +171,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     keys,
     queue,
     identity,
+    data,
     mail,
     limiter: rateLimiter,
     http,

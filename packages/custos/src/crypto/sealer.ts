@@ -33,6 +33,23 @@ export class Sealer {
     };
   }
 
+  /**
+   * For many values of one tenant in one transaction (a page of rows): each key version is looked
+   * up once for the whole page instead of once per value.
+   */
+  async openerFor(trx: KeysTrx, tenantId: string): Promise<(ctx: SealContext, sealed: Buffer) => Promise<Buffer>> {
+    const keys = new Map<number, Promise<Buffer>>();
+    const lookup = (version: number) => {
+      let key = keys.get(version);
+      if (!key) keys.set(version, (key = this.#dataKeys.byVersion(trx, tenantId, version)));
+      return key;
+    };
+    return (ctx, sealed) => {
+      if (ctx.tenantId !== tenantId) throw new AppError('invalid_request', 'a bulk opener opens for its own tenant only');
+      return open(lookup, ctx, sealed);
+    };
+  }
+
   async open(trx: KeysTrx, ctx: SealContext, sealed: Buffer): Promise<Buffer> {
     return open((version) => this.#dataKeys.byVersion(trx, ctx.tenantId, version), ctx, sealed);
   }

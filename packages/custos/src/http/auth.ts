@@ -33,9 +33,10 @@ export const nobodyIsSignedIn: Authenticator = async () => null;
 
 /**
  * Route-level setting: `config: { auth: 'public' }` opens a route to everyone; `'session'` admits
- * a person signed in with the session cookie only (never an API key).
+ * a person signed in with the session cookie only (never an API key); `'api_key'` admits API keys
+ * only (machine endpoints such as the OTLP receiver).
  */
-export type RouteAccess = 'public' | 'signed_in' | 'session';
+export type RouteAccess = 'public' | 'signed_in' | 'session' | 'api_key';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -1,11 +1,12 @@
 // P-AUD-1 for identity: sign-up, sign-in, sign-out, sessions, keys, workspaces and roles are in the
 // audit trail (the person's events on the instance chain, a workspace's on its own), and the chains verify.
 import crypto from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INSTANCE_CHAIN, verifyChain, type AuditTables } from '../../src/audit/index.ts';
+import { INSTANCE_CHAIN } from '../../src/audit/index.ts';
 import { withTenant } from '../../src/db/tenant.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { auditActions, verifyAudit } from '../support/audit.ts';
 import { ENGINE } from '../support/database.ts';
 import { asBrowser, createKey, signIn, signUp } from '../support/people.ts';
 
@@ -15,17 +16,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-async function actions(chain: string, actor?: string): Promise<string[]> {
-  return withTenant(t.app.database.db, chain, async (trx) => {
-    const rows = await sql<{ action: string; actor_id: string | null }>`select action, actor_id from audit_entries order by seq`.execute(trx);
-    return rows.rows.filter((r) => !actor || r.actor_id === actor).map((r) => r.action);
-  });
-}
-
-async function verify(chain: string): Promise<string | null> {
-  const macKey = await t.app.keys.audit.macKey();
-  return withTenant(t.app.database.db, chain, async (trx) => (await verifyChain(trx as unknown as Kysely<AuditTables>, chain, macKey)).problem);
-}
+const actions = (chain: string, actor?: string) => auditActions(t, chain, actor);
+const verify = (chain: string) => verifyAudit(t, chain);
 
 describe(`identity events in the audit trail on ${ENGINE}`, () => {
   it('P-AUD-1: a person\'s sign-up, sign-in, sessions and sign-out are on the instance chain', async () => {

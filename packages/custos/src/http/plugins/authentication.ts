@@ -25,6 +25,9 @@ export function registerAuthentication(app: FastifyInstance, authenticate: Authe
     if (access === 'session' && principal.kind !== 'session') {
       throw new AppError('session_required', 'this route is for a person signed in, not an API key');
     }
+    if (access === 'api_key' && principal.kind !== 'api_key') {
+      throw new AppError('api_key_required', 'this route is for programs sending an API key');
+    }
     if (!principal.termsAccepted && request.routeOptions.config.terms !== 'exempt') {
       throw new AppError('terms_not_accepted', 'accept the current privacy policy first (POST /v1/me/terms)');
     }

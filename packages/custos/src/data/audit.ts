@@ -1,0 +1,24 @@
+// Data events in the workspace's audit chain, in the transaction of the change (P-AUD-1): ids,
+// counts and model details only, never content. The caller's IP and user agent are sealed by the
+// audit trail under the person's own secret.
+import type { Transaction } from 'kysely';
+import type { DataTables } from './tables.ts';
+import type { AuditTrail, AuditTrx } from '../audit/index.ts';
+import type { Actor } from './actor.ts';
+
+export interface DataEvent {
+  action: string;
+  targetType: string;
+  targetId: string;
+  details?: Record<string, number | boolean | string>;
+}
+
+export async function recordDataEvent(audit: AuditTrail, trx: Transaction<DataTables>, actor: Actor, event: DataEvent): Promise<void> {
+  const { ip, userAgent } = actor.client;
+  await audit.record(trx as unknown as AuditTrx, actor.workspaceId, {
+    ...event,
+    actorId: actor.personId,
+    details: { ...event.details, via: actor.kind },
+    client: ip || userAgent ? { ip, userAgent } : undefined,
+  });
+}

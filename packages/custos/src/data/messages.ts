@@ -1,0 +1,171 @@
+// Messages of a conversation (P-DAT-3): appended one at a time or in batches of up to 1,000, each
+// with its position (seq) in the conversation, an optional parent for branching, and content
+// sealed under the workspace's data key. An append is one short transaction: take the next
+// positions under the conversation's row lock, seal, and insert every row in one statement.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { z } from 'zod';
+import type { AuditTrail } from '../audit/index.ts';
+import { AppError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { Sealer } from '../crypto/index.ts';
+import { withTenant } from '../db/tenant.ts';
+import type { Actor } from './actor.ts';
+import { recordDataEvent } from './audit.ts';
+import { conversationNotFound, type Page, type Written } from './conversations.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { claimIdempotencyKey, type IdempotencyRequest } from './idempotency.ts';
+import { isForeignKeyViolation } from './pg-errors.ts';
+import type { DataTables, MessagesTable } from './tables.ts';
+
+export const MESSAGE_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+export type MessageRole = (typeof MESSAGE_ROLES)[number];
+/** Text, or structured content (parts, tool calls) as any JSON array or object. */
+export type MessageContent = string | unknown[] | Record<string, unknown>;
+
+export interface MessageInput {
+  role: MessageRole;
+  content: MessageContent;
+  parentId?: string;
+  model?: string;
+  inputTokens?: number;
+  outputTokens?: number;
+}
+
+export interface MessageView {
+  id: string;
+  conversationId: string;
+  seq: number;
+  parentId: string | null;
+  role: string;
+  content: MessageContent;
+  model: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+type MessageRow = Omit<MessagesTable, 'tenant_id' | 'created_at'> & { created_at: Date };
+
+const COLUMNS = ['id', 'conversation_id', 'seq', 'parent_id', 'role', 'content', 'model', 'input_tokens', 'output_tokens', 'created_by', 'created_at'] as const;
+const seqCursor = z.tuple([z.number().int().nonnegative()]);
+const messageNotFound = () => new AppError('not_found', 'no such message');
+
+export class Messages {
+  readonly #db: Kysely<DataTables>;
+  readonly #sealer: Sealer;
+  readonly #audit: AuditTrail;
+
+  constructor(db: Kysely<DataTables>, sealer: Sealer, audit: AuditTrail) {
+    this.#db = db;
+    this.#sealer = sealer;
+    this.#audit = audit;
+  }
+
+  async append(actor: Actor, conversationId: string, inputs: readonly MessageInput[], idempotency?: IdempotencyRequest): Promise<Written<MessageView[]>> {
+    const tenantId = actor.workspaceId;
+    const ids = inputs.map(() => newId());
+    return withTenant(this.#db, tenantId, async (trx) => {
+      const first = idempotency ? await claimIdempotencyKey(trx, tenantId, idempotency, { conversationId, ids }) : null;
+      if (first) return { value: await this.#byIds(trx, tenantId, first.conversationId, first.ids), replayed: true };
+      const taken = await trx.updateTable('conversations')
+        .set({ last_seq: sql`last_seq + ${inputs.length}`, message_count: sql`message_count + ${inputs.length}`, updated_at: sql`now()` })
+        .where('id', '=', conversationId).returning('last_seq').executeTakeFirst();
+      if (!taken) throw conversationNotFound();
+      const firstSeq = Number(taken.last_seq) - inputs.length + 1;
+      const sealFor = await this.#sealer.sealerFor(trx, tenantId);
+      const contents = inputs.map((input, i) => sealFor(contentContext(tenantId, ids[i]!), Buffer.from(JSON.stringify(input.content))));
+      let inserted: Array<{ created_at: Date }>;
+      try {
+        inserted = await sql<{ created_at: Date }>`
+          insert into messages (tenant_id, conversation_id, id, seq, parent_id, role, content, model, input_tokens, output_tokens, created_by)
+          select ${tenantId}::uuid, ${conversationId}::uuid, m.id, ${firstSeq}::bigint + m.ord - 1, m.parent_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, ${actor.personId}::uuid
+            from unnest(${ids}::uuid[], ${inputs.map((m) => m.parentId ?? null)}::uuid[], ${inputs.map((m) => m.role)}::text[],
+                        ${contents}::bytea[], ${inputs.map((m) => m.model ?? null)}::text[],
+                        ${inputs.map((m) => m.inputTokens ?? null)}::int[], ${inputs.map((m) => m.outputTokens ?? null)}::int[])
+                 with ordinality as m(id, parent_id, role, content, model, input_tokens, output_tokens, ord)
+          returning created_at`.execute(trx).then((r) => r.rows);
+      } catch (err) {
+        if (isForeignKeyViolation(err)) throw new AppError('invalid_request', 'a parentId names no message of this conversation');
+        throw err;
+      }
+      const createdAt = inserted[0]!.created_at;
+      return {
+        value: inputs.map((input, i) => ({
+          id: ids[i]!, conversationId, seq: firstSeq + i, parentId: input.parentId ?? null, role: input.role, content: input.content,
+          model: input.model ?? null, inputTokens: input.inputTokens ?? null, outputTokens: input.outputTokens ?? null,
+          createdBy: actor.personId, createdAt,
+        })),
+        replayed: false,
+      };
+    });
+  }
+
+  /** In conversation order; the cursor is the last position seen. */
+  async list(actor: Actor, conversationId: string, options: { limit: number; cursor?: string }): Promise<Page<MessageView>> {
+    const after = decodeCursor(options.cursor, seqCursor)?.[0] ?? 0;
+    return withTenant(this.#db, actor.workspaceId, async (trx) => {
+      const rows = await trx.selectFrom('messages').select(COLUMNS)
+        .where('conversation_id', '=', conversationId).where('seq', '>', String(after))
+        .orderBy('seq').limit(options.limit + 1).execute();
+      if (rows.length === 0) await this.#mustExist(trx, conversationId);
+      const page = rows.slice(0, options.limit);
+      return {
+        items: await this.#open(trx, actor.workspaceId, page),
+        nextCursor: rows.length > options.limit ? encodeCursor([Number(page.at(-1)!.seq)]) : null,
+      };
+    });
+  }
+
+  async get(actor: Actor, conversationId: string, id: string): Promise<MessageView> {
+    return withTenant(this.#db, actor.workspaceId, async (trx) => {
+      const [found] = await this.#byIds(trx, actor.workspaceId, conversationId, [id]);
+      if (!found) throw messageNotFound();
+      return found;
+    });
+  }
+
+  /** Deletes one message; its replies stay, as roots of their branch (the foreign key sets their parent to null). */
+  async delete(actor: Actor, conversationId: string, id: string): Promise<void> {
+    await withTenant(this.#db, actor.workspaceId, async (trx) => {
+      const deleted = await trx.deleteFrom('messages').where('conversation_id', '=', conversationId).where('id', '=', id).returning('id').executeTakeFirst();
+      if (!deleted) throw messageNotFound();
+      await trx.updateTable('conversations').set({ message_count: sql`message_count - 1`, updated_at: sql`now()` }).where('id', '=', conversationId).execute();
+      await recordDataEvent(this.#audit, trx, actor, { action: 'message.deleted', targetType: 'message', targetId: id });
+    });
+  }
+
+  async #byIds(trx: Transaction<DataTables>, tenantId: string, conversationId: string, ids: readonly string[]): Promise<MessageView[]> {
+    if (ids.length === 0) return [];
+    const rows = await trx.selectFrom('messages').select(COLUMNS)
+      .where('conversation_id', '=', conversationId).where('id', 'in', ids).orderBy('seq').execute();
+    if (rows.length === 0) await this.#mustExist(trx, conversationId);
+    return this.#open(trx, tenantId, rows);
+  }
+
+  async #mustExist(trx: Transaction<DataTables>, conversationId: string): Promise<void> {
+    const found = await trx.selectFrom('conversations').select('id').where('id', '=', conversationId).executeTakeFirst();
+    if (!found) throw conversationNotFound();
+  }
+
+  async #open(trx: Transaction<DataTables>, tenantId: string, rows: MessageRow[]): Promise<MessageView[]> {
+    const openFor = await this.#sealer.openerFor(trx, tenantId);
+    return Promise.all(rows.map(async (row) => ({
+      id: row.id,
+      conversationId: row.conversation_id,
+      seq: Number(row.seq),
+      parentId: row.parent_id,
+      role: row.role,
+      content: JSON.parse((await openFor(contentContext(tenantId, row.id), row.content)).toString('utf8')) as MessageContent,
+      model: row.model,
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      createdBy: row.created_by,
+      createdAt: row.created_at,
+    })));
+  }
+}
+
+function contentContext(tenantId: string, id: string) {
+  return { tenantId, table: 'messages', column: 'content', rowId: id };
+}

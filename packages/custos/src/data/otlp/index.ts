@@ -1,0 +1,15 @@
+// The public face of data/otlp/: decoding OTLP/HTTP trace exports and encoding the answers.
+export { decodeTraceRequest } from './decode.ts';
+export { encodeExportResponse, encodeStatus } from './encode.ts';
+export {
+  attributeValue,
+  type AnyValue,
+  type DecodedEvent,
+  type DecodedLink,
+  type DecodedResource,
+  type DecodedScope,
+  type DecodedSpan,
+  type DecodedTraces,
+  type KeyValue,
+  type OtlpFormat,
+} from './types.ts';

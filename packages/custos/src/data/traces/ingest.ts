@@ -1,0 +1,66 @@
+// Bulk ingest of decoded spans (P-DAT-2): one tenant transaction per export request, sealing every
+// span's content, then one statement that inserts the spans and folds them into their traces'
+// summary rows. A span sent twice (an exporter retrying after a lost answer) is stored once and
+// counted once, so retries are safe.
+import { sql, type Transaction } from 'kysely';
+import type { Sealer } from '../../crypto/index.ts';
+import type { DecodedSpan } from '../otlp/index.ts';
+import type { DataTables } from '../tables.ts';
+import { spanColumns, spanContent } from './span-row.ts';
+
+export function spanContentContext(tenantId: string, traceId: string, spanId: string) {
+  return { tenantId, table: 'spans', column: 'content', rowId: `${traceId}:${spanId}` };
+}
+
+export interface Inserted {
+  /** Spans new to the store (a span already stored is not counted again). */
+  spans: number;
+  traces: number;
+}
+
+export async function insertSpans(trx: Transaction<DataTables>, sealer: Sealer, tenantId: string, spans: readonly DecodedSpan[]): Promise<Inserted> {
+  if (spans.length === 0) return { spans: 0, traces: 0 };
+  const sealFor = await sealer.sealerFor(trx, tenantId);
+  const rows = spans.map(spanColumns);
+  const contents = spans.map((span) => sealFor(spanContentContext(tenantId, span.traceId, span.spanId), Buffer.from(JSON.stringify(spanContent(span)))));
+  const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
+  const { rows: [result] } = await sql<{ spans: number; traces: number }>`
+    with input as (
+      select * from unnest(
+        ${column('traceId')}::text[], ${column('spanId')}::text[], ${column('parentSpanId')}::text[], ${column('kind')}::int[],
+        ${column('startTimeUnixNano')}::bigint[], ${column('endTimeUnixNano')}::bigint[], ${column('statusCode')}::int[],
+        ${column('serviceName')}::text[], ${column('operation')}::text[], ${column('provider')}::text[], ${column('model')}::text[],
+        ${column('inputTokens')}::bigint[], ${column('outputTokens')}::bigint[], ${contents}::bytea[]
+      ) as s(trace_id, span_id, parent_span_id, kind, start_ns, end_ns, status_code, service_name, operation, provider, model, input_tokens, output_tokens, content)
+    ), inserted as (
+      insert into spans (tenant_id, trace_id, span_id, parent_span_id, kind, start_time_unix_nano, end_time_unix_nano, status_code,
+                         service_name, operation, provider, model, input_tokens, output_tokens, content)
+      select ${tenantId}::uuid, trace_id, span_id, parent_span_id, kind, start_ns, end_ns, status_code,
+             service_name, operation, provider, model, input_tokens, output_tokens, content
+        from input
+      on conflict (tenant_id, trace_id, span_id) do nothing
+      returning trace_id, span_id, parent_span_id, start_time_unix_nano, end_time_unix_nano, status_code, service_name, model, input_tokens, output_tokens
+    ), folded as (
+      insert into traces as t (tenant_id, trace_id, start_time_unix_nano, end_time_unix_nano, span_count, error_count, root_span_id, services, models, input_tokens, output_tokens)
+      select ${tenantId}::uuid, trace_id, min(start_time_unix_nano), max(end_time_unix_nano), count(*), count(*) filter (where status_code = 2),
+             min(span_id) filter (where parent_span_id is null),
+             coalesce(array_agg(distinct service_name) filter (where service_name is not null), '{}'),
+             coalesce(array_agg(distinct model) filter (where model is not null), '{}'),
+             coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0)
+        from inserted group by trace_id
+      on conflict (tenant_id, trace_id) do update set
+        start_time_unix_nano = least(t.start_time_unix_nano, excluded.start_time_unix_nano),
+        end_time_unix_nano = greatest(t.end_time_unix_nano, excluded.end_time_unix_nano),
+        span_count = t.span_count + excluded.span_count,
+        error_count = t.error_count + excluded.error_count,
+        root_span_id = coalesce(t.root_span_id, excluded.root_span_id),
+        services = array(select distinct unnest(t.services || excluded.services) order by 1),
+        models = array(select distinct unnest(t.models || excluded.models) order by 1),
+        input_tokens = t.input_tokens + excluded.input_tokens,
+        output_tokens = t.output_tokens + excluded.output_tokens,
+        updated_at = now()
+      returning 1
+    )
+    select (select count(*) from inserted)::int as spans, (select count(*) from folded)::int as traces`.execute(trx);
+  return result!;
+}
