@@ -15,6 +15,7 @@ import { conversationNotFound, type Page, type Written } from './conversations.t
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { claimIdempotencyKey, type IdempotencyRequest } from './idempotency.ts';
 import { isForeignKeyViolation } from './pg-errors.ts';
+import { byteaArray } from './sql-bytes.ts';
 import type { DataTables, MessagesTable } from './tables.ts';
 
 export const MESSAGE_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
@@ -68,27 +69,30 @@ export class Messages {
     return withTenant(this.#db, tenantId, async (trx) => {
       const first = idempotency ? await claimIdempotencyKey(trx, tenantId, idempotency, { conversationId, ids }) : null;
       if (first) return { value: await this.#byIds(trx, tenantId, first.conversationId, first.ids), replayed: true };
-      const taken = await trx.updateTable('conversations')
-        .set({ last_seq: sql`last_seq + ${inputs.length}`, message_count: sql`message_count + ${inputs.length}`, updated_at: sql`now()` })
-        .where('id', '=', conversationId).returning('last_seq').executeTakeFirst();
-      if (!taken) throw conversationNotFound();
-      const firstSeq = Number(taken.last_seq) - inputs.length + 1;
       const sealFor = await this.#sealer.sealerFor(trx, tenantId);
       const contents = inputs.map((input, i) => sealFor(contentContext(tenantId, ids[i]!), Buffer.from(JSON.stringify(input.content))));
-      let inserted: Array<{ created_at: Date }>;
+      // One statement: take the next positions under the conversation's row lock and insert every
+      // message after them. No conversation, no row taken, nothing inserted.
+      let inserted: Array<{ seq: string; created_at: Date }>;
       try {
-        inserted = await sql<{ created_at: Date }>`
+        inserted = await sql<{ seq: string; created_at: Date }>`
+          with taken as (
+            update conversations set last_seq = last_seq + ${inputs.length}, message_count = message_count + ${inputs.length}, updated_at = now()
+             where id = ${conversationId} returning last_seq - ${inputs.length} as before
+          )
           insert into messages (tenant_id, conversation_id, id, seq, parent_id, role, content, model, input_tokens, output_tokens, created_by)
-          select ${tenantId}::uuid, ${conversationId}::uuid, m.id, ${firstSeq}::bigint + m.ord - 1, m.parent_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, ${actor.personId}::uuid
-            from unnest(${ids}::uuid[], ${inputs.map((m) => m.parentId ?? null)}::uuid[], ${inputs.map((m) => m.role)}::text[],
-                        ${contents}::bytea[], ${inputs.map((m) => m.model ?? null)}::text[],
+          select ${tenantId}::uuid, ${conversationId}::uuid, m.id, taken.before + m.ord, m.parent_id, m.role, decode(m.content, 'base64'), m.model, m.input_tokens, m.output_tokens, ${actor.personId}::uuid
+            from taken, unnest(${ids}::uuid[], ${inputs.map((m) => m.parentId ?? null)}::uuid[], ${inputs.map((m) => m.role)}::text[],
+                        ${byteaArray(contents)}, ${inputs.map((m) => m.model ?? null)}::text[],
                         ${inputs.map((m) => m.inputTokens ?? null)}::int[], ${inputs.map((m) => m.outputTokens ?? null)}::int[])
                  with ordinality as m(id, parent_id, role, content, model, input_tokens, output_tokens, ord)
-          returning created_at`.execute(trx).then((r) => r.rows);
+          returning seq, created_at`.execute(trx).then((r) => r.rows);
       } catch (err) {
         if (isForeignKeyViolation(err)) throw new AppError('invalid_request', 'a parentId names no message of this conversation');
         throw err;
       }
+      if (inserted.length === 0) throw conversationNotFound();
+      const firstSeq = Math.min(...inserted.map((row) => Number(row.seq)));
       const createdAt = inserted[0]!.created_at;
       return {
         value: inputs.map((input, i) => ({

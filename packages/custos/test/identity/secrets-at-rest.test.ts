@@ -2,8 +2,8 @@
 // a scan of every column of every row of every table (as the schema owner, past RLS) finds none of
 // them in clear; nor does the log. Proves P-ACC-2, P-COO-1 and P-KEY-1 at rest.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/connect.ts';
 import { ENGINE } from '../support/database.ts';
+import { dumpEveryTable } from '../support/dump.ts';
 import { firstLink, startIdentityApp, type IdentityTestApp } from '../support/identity-app.ts';
 import { asBrowser, createKey, signIn, signUp } from '../support/people.ts';
 
@@ -12,24 +12,6 @@ beforeAll(async () => {
   t = await startIdentityApp();
 });
 afterAll(async () => t?.close());
-
-/** Every row of every table outside the system schemas, as text. */
-async function dumpEveryTable(): Promise<Map<string, string>> {
-  const owner = await openDatabase(t.config, 'owner');
-  try {
-    const tables = await owner.pool.query<{ schema: string; name: string }>(
-      `select table_schema as schema, table_name as name from information_schema.tables
-       where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`);
-    const dump = new Map<string, string>();
-    for (const { schema, name } of tables.rows) {
-      const rows = await owner.pool.query(`select t::text as row from "${schema}"."${name}" t`);
-      dump.set(`${schema}.${name}`, rows.rows.map((r: { row: string }) => r.row).join('\n'));
-    }
-    return dump;
-  } finally {
-    await owner.close();
-  }
-}
 
 describe(`secrets at rest on ${ENGINE}`, () => {
   it('P-ACC-2, P-COO-1, P-KEY-1: no planted password, session token, link token or API key is stored in clear', async () => {
@@ -49,7 +31,7 @@ describe(`secrets at rest on ${ENGINE}`, () => {
     for (const [label, value] of Object.entries(planted)) expect(value.length, label).toBeGreaterThanOrEqual(16);
 
     await t.app.close();
-    const dump = await dumpEveryTable();
+    const dump = await dumpEveryTable(t.config);
     // The scan read the tables that matter, with rows in them.
     for (const table of ['public.people', 'public.sessions', 'public.accounts', 'public.api_keys', 'public.audit_entries']) {
       expect(dump.get(table)?.length ?? 0, table).toBeGreaterThan(0);

@@ -27,7 +27,21 @@ export function decodeJsonTraces(body: Uint8Array): DecodedTraces {
   } catch (error) {
     if (error !== NEEDS_SOURCE_TEXT) throw error;
   }
-  return readRequest(parseJsonExact(text));
+  let exact: unknown;
+  try {
+    exact = parseJsonExact(text);
+  } catch {
+    // The text parsed once already, so this is the reviver's recursion running out of stack
+    // on nesting far deeper than any OTLP request has.
+    throw new AppError('invalid_request', 'The body is nested too deeply.');
+  }
+  try {
+    return readRequest(exact);
+  } catch (error) {
+    // Only a runtime without JSON.parse source text access gets here: a bug, not a bad body.
+    if (error === NEEDS_SOURCE_TEXT) throw new Error('JSON.parse gave no source text for a number beyond 2^53', { cause: error });
+    throw error;
+  }
 }
 
 function readRequest(parsed: unknown): DecodedTraces {
@@ -248,6 +262,7 @@ function fixed64(value: unknown, field: string): bigint {
 /** A 64-bit field's value beyond the safe-integer fast path; checks that it is an integer. */
 function exactInteger(value: unknown, field: string, expected: string): bigint {
   if (typeof value === 'number') {
+    if (Number.isSafeInteger(value)) return BigInt(value);
     if (Number.isInteger(value)) throw NEEDS_SOURCE_TEXT; // beyond 2^53: the double may have rounded it
     throw invalid(field, expected);
   }

@@ -1,9 +1,12 @@
 // Exact integers from OTLP/JSON. JSON.parse turns every number literal into a double, which
 // is exact only up to 2^53, while OTLP times reach 2^64-1 and intValue spans int64. Senders
-// are told to quote 64-bit values, but need not, so an unquoted one above 2^53 sends the
-// decoder back to parse again with a reviver that keeps such literals' source text
-// (JSON.parse's context.source, Node 22+). Only then: the reviver makes parsing about six
-// times slower, and the SDKs quote their times.
+// are told to quote 64-bit values, but need not, so an unquoted one above 2^53 in a 64-bit
+// field sends the decoder back to parse again with a reviver that keeps such literals'
+// source text (JSON.parse's context.source, Node 21+), read exactly below. Only then: the
+// reviver makes parsing about six times slower, and the SDKs quote their times.
+// What the fast pass accepts as is: a literal whose double is a safe integer. That is exact
+// for every integer literal; only a literal with 17 or more significant digits and a
+// fraction ("1.00000000000000001") could round onto an integer, and it is taken as that one.
 
 /** An unquoted number literal that a double cannot hold exactly, as it was written. */
 export class NumberLiteral {

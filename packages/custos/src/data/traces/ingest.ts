@@ -1,10 +1,12 @@
 // Bulk ingest of decoded spans (P-DAT-2): one tenant transaction per export request, sealing every
 // span's content, then one statement that inserts the spans and folds them into their traces'
 // summary rows. A span sent twice (an exporter retrying after a lost answer) is stored once and
-// counted once, so retries are safe.
+// counted once, so retries are safe. Spans go in chunks: the next chunk is sealed while the
+// database stores the previous one.
 import { sql, type Transaction } from 'kysely';
 import type { Sealer } from '../../crypto/index.ts';
 import type { DecodedSpan } from '../otlp/index.ts';
+import { byteaArray, dispatched } from '../sql-bytes.ts';
 import type { DataTables } from '../tables.ts';
 import { spanColumns, spanContent } from './span-row.ts';
 
@@ -18,25 +20,47 @@ export interface Inserted {
   traces: number;
 }
 
+const CHUNK = 128;
+
 export async function insertSpans(trx: Transaction<DataTables>, sealer: Sealer, tenantId: string, spans: readonly DecodedSpan[]): Promise<Inserted> {
-  if (spans.length === 0) return { spans: 0, traces: 0 };
   const sealFor = await sealer.sealerFor(trx, tenantId);
+  const total: Inserted = { spans: 0, traces: 0 };
+  let previous: Promise<Inserted> | undefined;
+  for (let start = 0; start < spans.length; start += CHUNK) {
+    const chunk = spans.slice(start, start + CHUNK);
+    const contents = chunk.map((span) => sealFor(spanContentContext(tenantId, span.traceId, span.spanId), Buffer.from(JSON.stringify(spanContent(span)))));
+    const statement = insertChunk(trx, tenantId, chunk, contents);
+    // Awaited below; handled now, so that a failure while the next chunk is sealed is not an unhandled rejection.
+    statement.catch(() => undefined);
+    if (previous) add(total, await previous);
+    previous = statement;
+    await dispatched();
+  }
+  if (previous) add(total, await previous);
+  return total;
+}
+
+function add(total: Inserted, more: Inserted): void {
+  total.spans += more.spans;
+  total.traces += more.traces;
+}
+
+async function insertChunk(trx: Transaction<DataTables>, tenantId: string, spans: readonly DecodedSpan[], contents: Buffer[]): Promise<Inserted> {
   const rows = spans.map(spanColumns);
-  const contents = spans.map((span) => sealFor(spanContentContext(tenantId, span.traceId, span.spanId), Buffer.from(JSON.stringify(spanContent(span)))));
   const column = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((row) => row[key]);
-  const { rows: [result] } = await sql<{ spans: number; traces: number }>`
+  const { rows: [result] } = await sql<Inserted>`
     with input as (
       select * from unnest(
         ${column('traceId')}::text[], ${column('spanId')}::text[], ${column('parentSpanId')}::text[], ${column('kind')}::int[],
         ${column('startTimeUnixNano')}::bigint[], ${column('endTimeUnixNano')}::bigint[], ${column('statusCode')}::int[],
         ${column('serviceName')}::text[], ${column('operation')}::text[], ${column('provider')}::text[], ${column('model')}::text[],
-        ${column('inputTokens')}::bigint[], ${column('outputTokens')}::bigint[], ${contents}::bytea[]
+        ${column('inputTokens')}::bigint[], ${column('outputTokens')}::bigint[], ${byteaArray(contents)}
       ) as s(trace_id, span_id, parent_span_id, kind, start_ns, end_ns, status_code, service_name, operation, provider, model, input_tokens, output_tokens, content)
     ), inserted as (
       insert into spans (tenant_id, trace_id, span_id, parent_span_id, kind, start_time_unix_nano, end_time_unix_nano, status_code,
                          service_name, operation, provider, model, input_tokens, output_tokens, content)
       select ${tenantId}::uuid, trace_id, span_id, parent_span_id, kind, start_ns, end_ns, status_code,
-             service_name, operation, provider, model, input_tokens, output_tokens, content
+             service_name, operation, provider, model, input_tokens, output_tokens, decode(content, 'base64')
         from input
       on conflict (tenant_id, trace_id, span_id) do nothing
       returning trace_id, span_id, parent_span_id, start_time_unix_nano, end_time_unix_nano, status_code, service_name, model, input_tokens, output_tokens

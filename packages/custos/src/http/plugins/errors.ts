@@ -27,8 +27,9 @@ function validationDetails(err: FastifyError): ValidationIssue[] {
   if (hasZodFastifySchemaValidationErrors(err)) {
     return err.validation.map((issue) => ({
       path: [err.validationContext, ...(issue.instancePath ? issue.instancePath.split('/').filter(Boolean) : [])].join('.'),
-      // zod's messages name the expected shape, not the value received.
-      message: issue.message ?? 'invalid',
+      // zod's messages name the expected shape, not the value received; except for unknown keys,
+      // whose names it lists, and a name a client sent is theirs to keep out of our answers.
+      message: issue.keyword === 'unrecognized_keys' ? 'a field the schema does not have' : issue.message ?? 'invalid',
     }));
   }
   return [];
