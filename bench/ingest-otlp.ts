@@ -21,7 +21,7 @@ const BATCH = 512;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 60);
 
 /** One batch of an agent's spans: a root per 8 spans, LLM calls with GenAI attributes, tool calls. */
-function recordBatch(): Uint8Array {
+async function recordBatch(): Promise<Uint8Array> {
   const memory = new InMemorySpanExporter();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'agent-api', 'service.version': '1.4.2', 'deployment.environment': 'production', 'host.name': 'agent-7f9c' }),
@@ -46,7 +46,10 @@ function recordBatch(): Uint8Array {
       root.end();
     });
   }
-  return ProtobufTraceSerializer.serializeRequest(memory.getFinishedSpans())!;
+  await provider.forceFlush(); // SimpleSpanProcessor exports asynchronously
+  const spans = memory.getFinishedSpans();
+  if (spans.length !== BATCH) throw new Error(`recorded ${spans.length} spans, not ${BATCH}`);
+  return ProtobufTraceSerializer.serializeRequest(spans)!;
 }
 
 export async function benchIngestOtlp(): Promise<void> {
@@ -55,7 +58,8 @@ export async function benchIngestOtlp(): Promise<void> {
   try {
     // Distinct spans in every batch: a batch sent twice would be stored once (retries are safe), and measure nothing.
     const warmup = Math.max(10, Math.floor(BATCHES / 10));
-    const batches = Array.from({ length: 10 + BATCHES + 2 * (warmup + BATCHES) }, recordBatch);
+    const batches: Uint8Array[] = [];
+    for (let i = 0; i < 10 + BATCHES + 2 * (warmup + BATCHES); i++) batches.push(await recordBatch());
     const bytes = Math.round(batches.reduce((sum, b) => sum + b.length, 0) / batches.length);
     let next = 0;
     const take = () => batches[next++ % batches.length]!;

@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-function spansCarrying(canaries: Canaries, via: string): ReadableSpan[] {
+async function spansCarrying(canaries: Canaries, via: string): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'content-test', 'host.name': canaries.plant(`resource attribute (${via})`) }),
@@ -35,6 +35,7 @@ function spansCarrying(canaries: Canaries, via: string): ReadableSpan[] {
   child.setStatus({ code: SpanStatusCode.ERROR, message: canaries.plant(`status message (${via})`) });
   child.end();
   root.end();
+  await provider.forceFlush(); // SimpleSpanProcessor exports asynchronously
   return memory.getFinishedSpans();
 }
 
@@ -64,8 +65,8 @@ describe(`content at rest and in logs on ${ENGINE}`, () => {
     expect((await send('POST', '/v1/conversations', auth, { title: canaries.plant('title of an unknown field'), [canaries.plant('unknown field name')]: 1 })).statusCode).toBe(400);
 
     // Traces in both encodings, and refused OTLP bodies.
-    const viaProto = spansCarrying(canaries, 'protobuf');
-    const viaJson = spansCarrying(canaries, 'json');
+    const viaProto = await spansCarrying(canaries, 'protobuf');
+    const viaJson = await spansCarrying(canaries, 'json');
     expect((await send('POST', '/otlp/v1/traces', { ...auth, 'content-type': 'application/x-protobuf' }, Buffer.from(ProtobufTraceSerializer.serializeRequest(viaProto)!))).statusCode).toBe(200);
     expect((await send('POST', '/otlp/v1/traces', { ...auth, 'content-type': 'application/json' }, Buffer.from(JsonTraceSerializer.serializeRequest(viaJson)!))).statusCode).toBe(200);
     const badJson = `{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"${canaries.plant('name in a malformed OTLP body')}","traceId":42}]}]}]}`;

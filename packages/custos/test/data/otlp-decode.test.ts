@@ -261,8 +261,8 @@ describe('spans from the OpenTelemetry JS SDK', () => {
     // shortest round-trip form, a different integer, which is what the JSON body says.
     expect(attributeValue(fromProtobuf.attributes, 'int.2^60')).toEqual({ intValue: '1152921504606846976' });
     expect(attributeValue(fromJson.attributes, 'int.2^60')).toEqual({ intValue: '1152921504606847000' });
-    // NaN survives protobuf; JSON.stringify turns it into null, an unset value.
-    expect(attributeValue(fromProtobuf.attributes, 'nan')).toEqual({ doubleValue: Number.NaN });
+    // NaN survives protobuf (kept in proto3 JSON's spelling); JSON.stringify turns it into null, an unset value.
+    expect(attributeValue(fromProtobuf.attributes, 'nan')).toEqual({ doubleValue: 'NaN' });
     expect(attributeValue(fromJson.attributes, 'nan')).toEqual({});
   });
 
@@ -559,8 +559,8 @@ describe('hand-built requests', () => {
     expect(span!.attributes).toEqual([
       { key: 'exp', value: { intValue: '1500' } },
       { key: 'exp.string', value: { intValue: '25' } },
-      { key: 'nan', value: { doubleValue: Number.NaN } },
-      { key: 'inf', value: { doubleValue: Number.NEGATIVE_INFINITY } },
+      { key: 'nan', value: { doubleValue: 'NaN' } },
+      { key: 'inf', value: { doubleValue: '-Infinity' } },
       { key: 'double.string', value: { doubleValue: 0.5 } },
       { key: 'url-safe', value: { bytesValue: '/+8=' } },
       { key: 'null member', value: {} },

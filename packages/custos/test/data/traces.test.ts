@@ -48,21 +48,28 @@ const EVERY_TYPE: Attributes = {
   'array.double': [0.5, 2.25],
   'array.bool': [true, false],
   'array.empty': [],
-};
+  // OTLP's other AnyValues, which the SDK also sends: bytes and nested maps.
+  'bytes': new Uint8Array([0, 1, 127, 255]),
+  'map': { nested: { deep: true, n: 0 }, label: 'x', list: [1, 'two'] },
+} as unknown as Attributes;
 
 /** The OTLP/JSON AnyValue the SDK's value must come back as. */
 function anyValue(value: AttributeValue | null | undefined): unknown {
+  if (value instanceof Uint8Array) return { bytesValue: Buffer.from(value).toString('base64') };
   if (Array.isArray(value)) return { arrayValue: { values: value.map((v) => anyValue(v)) } };
+  if (typeof value === 'object' && value !== null) return { kvlistValue: { values: keyValues(value as Attributes) } };
   if (typeof value === 'string') return { stringValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
   if (typeof value === 'number') return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
   return {};
 }
-const keyValues = (attrs: Attributes) => Object.entries(attrs).map(([key, value]) => ({ key, value: anyValue(value) }));
+function keyValues(attrs: Attributes) {
+  return Object.entries(attrs).map(([key, value]) => ({ key, value: anyValue(value) }));
+}
 const nanos = (time: [number, number]) => (BigInt(time[0]) * 1_000_000_000n + BigInt(time[1])).toString();
 
 /** Records a small agent trace with the SDK; returns its finished spans. */
-function recordAgentTrace(service: string, model: string): ReadableSpan[] {
+async function recordAgentTrace(service: string, model: string): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': service, 'deployment.environment': 'test' }),
@@ -84,6 +91,8 @@ function recordAgentTrace(service: string, model: string): ReadableSpan[] {
     tool.end();
     root.end();
   });
+  // SimpleSpanProcessor exports asynchronously.
+  await provider.forceFlush();
   return memory.getFinishedSpans();
 }
 
@@ -105,7 +114,7 @@ describe(`traces over OTLP on ${ENGINE}`, () => {
   for (const { name, make } of EXPORTERS) {
     it(`P-DAT-2: spans sent by ${name} come back as the same tree, attributes of every type intact`, async () => {
       const model = `gpt-test-${name.length}`;
-      const spans = recordAgentTrace('chat-api', model);
+      const spans = await recordAgentTrace('chat-api', model);
       const exporter = make(byKey(aliceKey));
       expect(await exportWith(exporter, spans)).toMatchObject({ code: 0 });
       await exporter.shutdown();
@@ -140,7 +149,7 @@ describe(`traces over OTLP on ${ENGINE}`, () => {
   }
 
   it('P-DAT-2: a retried export stores each span once', async () => {
-    const spans = recordAgentTrace('retry-service', 'gpt-retry');
+    const spans = await recordAgentTrace('retry-service', 'gpt-retry');
     const exporter = new ProtoExporter({ url: `${base}/otlp/v1/traces`, headers: byKey(aliceKey) });
     expect((await exportWith(exporter, spans)).code).toBe(0);
     expect((await exportWith(exporter, spans)).code).toBe(0);
@@ -148,6 +157,23 @@ describe(`traces over OTLP on ${ENGINE}`, () => {
     const listed = (await t.app.http.inject({ url: '/v1/traces?service=retry-service', headers: byKey(aliceKey) })).json();
     expect(listed.items).toHaveLength(1);
     expect(listed.items[0]).toMatchObject({ spanCount: 3, inputTokens: 42 });
+  });
+
+  it('P-DAT-2: NaN and the infinities survive storage, in proto3 JSON’s spelling', async () => {
+    const memory = new InMemorySpanExporter();
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
+    provider.getTracer('doubles').startSpan('doubles', { attributes: { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY } }).end();
+    await provider.forceFlush();
+    const spans = memory.getFinishedSpans();
+    const exporter = new ProtoExporter({ url: `${base}/otlp/v1/traces`, headers: byKey(aliceKey) });
+    expect((await exportWith(exporter, spans)).code).toBe(0);
+    await exporter.shutdown();
+    const tree = (await t.app.http.inject({ url: `/v1/traces/${spans[0]!.spanContext().traceId}`, headers: byKey(aliceKey) })).json();
+    expect(tree.spans[0].attributes).toEqual([
+      { key: 'nan', value: { doubleValue: 'NaN' } },
+      { key: 'inf', value: { doubleValue: 'Infinity' } },
+      { key: 'ninf', value: { doubleValue: '-Infinity' } },
+    ]);
   });
 
   it('P-DAT-2: a span with an invalid id is rejected with a partial-success answer; the others are stored', async () => {
@@ -196,7 +222,7 @@ describe(`traces over OTLP on ${ENGINE}`, () => {
     const exporter = new ProtoExporter({ url: `${base}/otlp/v1/traces`, headers: byKey(key) });
     const sent: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const spans = recordAgentTrace(i % 2 ? 'odd' : 'even', `model-${i}`);
+      const spans = await recordAgentTrace(i % 2 ? 'odd' : 'even', `model-${i}`);
       sent.push(spans[0]!.spanContext().traceId);
       expect((await exportWith(exporter, spans)).code).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -222,7 +248,7 @@ describe(`traces over OTLP on ${ENGINE}`, () => {
   });
 
   it('P-TEN-1: another workspace’s trace is 404 on every route and absent from its lists', async () => {
-    const spans = recordAgentTrace('isolated-service', 'gpt-isolated');
+    const spans = await recordAgentTrace('isolated-service', 'gpt-isolated');
     const exporter = new ProtoExporter({ url: `${base}/otlp/v1/traces`, headers: byKey(aliceKey) });
     expect((await exportWith(exporter, spans)).code).toBe(0);
     await exporter.shutdown();
@@ -242,7 +268,7 @@ describe(`traces over OTLP on ${ENGINE}`, () => {
   it('P-AUD-1: each export request is one audit entry with counts, no content; deletion too; the chain verifies', async () => {
     const person = await signUp(t);
     const key = await createKey(t.app.http, asBrowser(t, person.cookie));
-    const spans = recordAgentTrace('audited-service', 'gpt-audited');
+    const spans = await recordAgentTrace('audited-service', 'gpt-audited');
     const exporter = new JsonExporter({ url: `${base}/otlp/v1/traces`, headers: byKey(key) });
     expect((await exportWith(exporter, spans)).code).toBe(0);
     expect((await exportWith(exporter, spans)).code).toBe(0);

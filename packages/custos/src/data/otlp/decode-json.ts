@@ -5,9 +5,9 @@
 // unknown fields are ignored. Error messages name the field, never its content.
 import { AppError } from '../../core/errors.ts';
 import { integerFromLiteral, NEEDS_SOURCE_TEXT, NumberLiteral, parseJsonExact } from './json-numbers.ts';
-import { type RejectReason, Rejections, spanProblem } from './rejections.ts';
+import { type RejectReason, Rejections, parentOf, spanProblem } from './rejections.ts';
 import { SPAN_KIND_NAMES, STATUS_CODE_NAMES } from './schema.ts';
-import type { AnyValue, DecodedLink, DecodedResource, DecodedScope, DecodedSpan, DecodedTraces, KeyValue } from './types.ts';
+import { jsonDouble, type AnyValue, type DecodedLink, type DecodedResource, type DecodedScope, type DecodedSpan, type DecodedTraces, type KeyValue } from './types.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -104,7 +104,7 @@ function readSpan(span: JsonObject, resource: DecodedResource, scope: DecodedSco
   const decoded: DecodedSpan = {
     traceId: traceId ?? '',
     spanId: spanId ?? '',
-    parentSpanId: parentSpanId === '' ? null : parentSpanId,
+    parentSpanId: parentOf(parentSpanId ?? ''),
     traceState: string(span.traceState, 'span.traceState'),
     flags: uint32(span.flags, 'span.flags'),
     name: string(span.name, 'span.name'),
@@ -170,7 +170,7 @@ function anyValue(value: unknown, depth: number): AnyValue {
     set++;
   }
   if (any.doubleValue != null) {
-    out = { doubleValue: double(any.doubleValue, 'doubleValue') };
+    out = { doubleValue: jsonDouble(double(any.doubleValue, 'doubleValue')) };
     set++;
   }
   if (any.arrayValue != null) {

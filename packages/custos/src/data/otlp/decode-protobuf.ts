@@ -4,9 +4,9 @@
 // takes three times as long as the reshaping below (about 2.1 ms against 0.7 ms for 512
 // spans; decoding itself is 1.3 ms).
 import { AppError } from '../../core/errors.ts';
-import { Rejections, spanProblem } from './rejections.ts';
+import { Rejections, parentOf, spanProblem } from './rejections.ts';
 import { ExportTraceServiceRequest } from './schema.ts';
-import type { AnyValue, DecodedResource, DecodedScope, DecodedSpan, DecodedTraces, KeyValue } from './types.ts';
+import { jsonDouble, type AnyValue, type DecodedResource, type DecodedScope, type DecodedSpan, type DecodedTraces, type KeyValue } from './types.ts';
 
 // The shapes protobufjs decodes into. Unset scalars read as the proto3 default from the
 // prototype; unset message fields read as null; 64-bit integers are Long instances.
@@ -83,7 +83,7 @@ function decodeSpan(span: PbSpan, resource: DecodedResource, scope: DecodedScope
   return {
     traceId,
     spanId,
-    parentSpanId: parentSpanId === '' ? null : parentSpanId,
+    parentSpanId: parentOf(parentSpanId),
     traceState: span.traceState,
     flags: span.flags,
     name: span.name,
@@ -129,7 +129,7 @@ function anyValue(value: PbAnyValue | null): AnyValue {
     case 'stringValue': return { stringValue: value.stringValue };
     case 'boolValue': return { boolValue: value.boolValue };
     case 'intValue': return { intValue: int64(value.intValue) };
-    case 'doubleValue': return { doubleValue: value.doubleValue };
+    case 'doubleValue': return { doubleValue: jsonDouble(value.doubleValue) };
     case 'arrayValue': return { arrayValue: { values: value.arrayValue?.values.map(anyValue) ?? [] } };
     case 'kvlistValue': return { kvlistValue: { values: keyValues(value.kvlistValue?.values) } };
     case 'bytesValue': return { bytesValue: asBuffer(value.bytesValue).toString('base64') };

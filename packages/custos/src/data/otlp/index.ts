@@ -11,5 +11,6 @@ export {
   type DecodedSpan,
   type DecodedTraces,
   type KeyValue,
+  type NonFiniteDouble,
   type OtlpFormat,
 } from './types.ts';

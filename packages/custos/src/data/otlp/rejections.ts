@@ -24,6 +24,11 @@ export function spanProblem(
   return null;
 }
 
+/** A root span's parent: none, whether sent empty or as the all-zero id (which names no span). */
+export function parentOf(parentSpanId: string): string | null {
+  return parentSpanId === '' || parentSpanId === ZERO_SPAN_ID ? null : parentSpanId;
+}
+
 export class Rejections {
   count = 0;
   private readonly reasons = new Map<RejectReason, number>();

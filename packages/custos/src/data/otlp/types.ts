@@ -6,11 +6,22 @@ export type AnyValue =
   | { stringValue: string }
   | { boolValue: boolean }
   | { intValue: string }
-  | { doubleValue: number }
+  | { doubleValue: number | NonFiniteDouble }
   | { arrayValue: { values: AnyValue[] } }
   | { kvlistValue: { values: KeyValue[] } }
   | { bytesValue: string }
   | Record<string, never>; // an unset AnyValue (empty oneof), kept as {}
+
+/**
+ * NaN and the infinities as proto3's JSON mapping writes them: JSON has no such numbers, and a
+ * stored or returned NaN would otherwise come back as null.
+ */
+export type NonFiniteDouble = 'NaN' | 'Infinity' | '-Infinity';
+
+export function jsonDouble(value: number): number | NonFiniteDouble {
+  if (Number.isFinite(value)) return value;
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
+}
 
 export interface KeyValue {
   key: string;

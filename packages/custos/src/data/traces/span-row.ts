@@ -91,6 +91,6 @@ function label(value: AnyValue | undefined): string | null {
 function count(value: AnyValue | undefined): string | null {
   if (!value) return null;
   if ('intValue' in value) return /^\d{1,18}$/.test(value.intValue) ? value.intValue : null;
-  if ('doubleValue' in value && Number.isSafeInteger(value.doubleValue) && value.doubleValue >= 0) return String(value.doubleValue);
+  if ('doubleValue' in value && typeof value.doubleValue === 'number' && Number.isSafeInteger(value.doubleValue) && value.doubleValue >= 0) return String(value.doubleValue);
   return null;
 }
