@@ -53,4 +53,39 @@ describe(`@custos/client on ${ENGINE}`, () => {
     await person.auth.signOut();
     expect(await person.me.get().catch((e: unknown) => e)).toMatchObject({ status: 401 });
   });
+
+  it('P-DAT-3, P-DAT-2: conversations with an idempotent batch, and traces sent by an exporter, through the SDK', async () => {
+    const person = new CustosClient({ baseUrl, keepSession: true });
+    await person.auth.signUp({ email: `sdk-data-${Date.now()}@example.test`, password: 'correct horse battery' });
+    const { key } = await person.apiKeys.create({ name: 'data', scopes: ['read', 'write'] });
+    const agent = new CustosClient({ baseUrl, apiKey: key });
+
+    const conversation = await agent.conversations.create({ title: 'SDK chat' });
+    const batch = [{ role: 'user' as const, content: 'Hi' }, { role: 'assistant' as const, content: [{ type: 'text', text: 'Hello' }], model: 'gpt-5' }];
+    const first = await agent.conversations.addMessages(conversation.id, batch, { idempotencyKey: 'sdk-batch-1' });
+    const again = await agent.conversations.addMessages(conversation.id, batch, { idempotencyKey: 'sdk-batch-1' });
+    expect(again).toEqual(first);
+    const reply = await agent.conversations.addMessage(conversation.id, { role: 'user', content: 'Thanks', parentId: first.items[1]!.id });
+    expect((await agent.conversations.messages(conversation.id, { limit: 2 })).items.map((m) => m.seq)).toEqual([1, 2]);
+    expect(await agent.conversations.message(conversation.id, reply.id)).toMatchObject({ parentId: first.items[1]!.id, seq: 3 });
+    expect((await agent.conversations.get(conversation.id)).messageCount).toBe(3);
+    await agent.conversations.deleteMessage(conversation.id, reply.id);
+    expect((await agent.conversations.list()).items.map((c) => c.id)).toContain(conversation.id);
+    await agent.conversations.delete(conversation.id);
+    await expect(agent.conversations.get(conversation.id)).rejects.toMatchObject({ status: 404, code: 'not_found' });
+
+    const traceId = 'c0ffee'.padEnd(32, '0');
+    const otlp = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'sdk-service' } }] }, scopeSpans: [{ spans: [
+      { traceId, spanId: '1'.repeat(16), name: 'root', kind: 2, startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000001000000000' },
+      { traceId, spanId: '2'.repeat(16), parentSpanId: '1'.repeat(16), name: 'chat', kind: 3, startTimeUnixNano: '1700000000100000000', endTimeUnixNano: '1700000000900000000',
+        attributes: [{ key: 'gen_ai.request.model', value: { stringValue: 'gpt-sdk' } }] },
+    ] }] }] };
+    await agent.request('POST', '/otlp/v1/traces', otlp);
+    const listed = await agent.traces.list({ service: 'sdk-service', from: new Date(1_699_999_999_000) });
+    expect(listed.items).toEqual([expect.objectContaining({ traceId, name: 'root', spanCount: 2, models: ['gpt-sdk'] })]);
+    const tree = await agent.traces.get(traceId);
+    expect(tree.spans[0]!.children[0]).toMatchObject({ name: 'chat', model: 'gpt-sdk' });
+    await agent.traces.delete(traceId);
+    await expect(agent.traces.get(traceId)).rejects.toMatchObject({ status: 404 });
+  });
 });
