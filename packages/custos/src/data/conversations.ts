@@ -37,7 +37,9 @@ type ConversationRow = Pick<ConversationsTable, 'id' | 'title' | 'created_by'> &
 
 const COLUMNS = ['id', 'title', 'created_by', 'message_count', 'created_at', 'updated_at'] as const;
 // Postgres keeps microseconds and a JS Date milliseconds: the cursor carries the exact time as text.
-const createdCursor = z.tuple([z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/), z.uuid()]);
+const exactTime = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
+  .refine((text) => text >= '0001' && new Date(Date.parse(text)).toISOString().slice(0, 19) === text.slice(0, 19), 'not a real time');
+const createdCursor = z.tuple([exactTime, z.uuid()]);
 const exactCreatedAt = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export const conversationNotFound = () => new AppError('not_found', 'no such conversation');
@@ -56,7 +58,7 @@ export class Conversations {
   async create(actor: Actor, input: { title?: string }, idempotency?: IdempotencyRequest): Promise<Written<ConversationView>> {
     const id = newId();
     return withTenant(this.#db, actor.workspaceId, async (trx) => {
-      const first = idempotency ? await claimIdempotencyKey(trx, actor.workspaceId, idempotency, { id }) : null;
+      const first = idempotency ? await claimIdempotencyKey(trx, this.#sealer, actor.workspaceId, idempotency, { id }) : null;
       if (first) return { value: await this.#get(trx, actor.workspaceId, first.id), replayed: true };
       const title = input.title === undefined ? null
         : await this.#sealer.seal(trx, this.#titleContext(actor.workspaceId, id), Buffer.from(input.title));

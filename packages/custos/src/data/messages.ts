@@ -67,8 +67,12 @@ export class Messages {
     const tenantId = actor.workspaceId;
     const ids = inputs.map(() => newId());
     return withTenant(this.#db, tenantId, async (trx) => {
-      const first = idempotency ? await claimIdempotencyKey(trx, tenantId, idempotency, { conversationId, ids }) : null;
-      if (first) return { value: await this.#byIds(trx, tenantId, first.conversationId, first.ids), replayed: true };
+      const first = idempotency ? await claimIdempotencyKey(trx, this.#sealer, tenantId, idempotency, { conversationId, ids }) : null;
+      if (first) {
+        const again = await this.#byIds(trx, tenantId, first.conversationId, first.ids);
+        if (again.length !== first.ids.length) throw new AppError('not_found', 'what this Idempotency-Key wrote has since been deleted');
+        return { value: again, replayed: true };
+      }
       const sealFor = await this.#sealer.sealerFor(trx, tenantId);
       const contents = inputs.map((input, i) => sealFor(contentContext(tenantId, ids[i]!), Buffer.from(JSON.stringify(input.content))));
       // One statement: take the next positions under the conversation's row lock and insert every

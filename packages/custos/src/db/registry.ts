@@ -73,7 +73,7 @@ export const TABLES: readonly TableEntry[] = [
   // Keys, mail and the machinery.
   { table: 'tenant_keys', category: 'encryption_keys', owner: workspace, sealed: {}, purpose: 'to encrypt each workspace’s data under its own keys' },
   { table: 'mail_outbox', category: 'mail', owner: instance, sealed: { sealed: 'instance' }, purpose: 'to send transactional mail once' },
-  { table: 'idempotency_keys', category: 'operations', owner: workspace, sealed: {}, purpose: 'to answer a retried write as the first one was answered' },
+  { table: 'idempotency_keys', category: 'operations', owner: workspace, sealed: { request_hash: 'workspace' }, purpose: 'to answer a retried write as the first one was answered' },
   { table: 'rate_limits', category: 'operations', owner: instance, sealed: {}, purpose: 'to limit abuse (keys are HMACs, never addresses)' },
   { table: 'custos_migrations', category: 'operations', owner: instance, sealed: {}, purpose: 'to know which schema version runs' },
 ];

@@ -21,18 +21,33 @@ export interface Inserted {
 }
 
 const CHUNK = 128;
+const MAX_BIGINT = sql.raw('9223372036854775807');
+
+// Rows of spans and traces are locked in (trace id, span id) order, in every request: two exports
+// touching the same traces then wait for each other instead of deadlocking.
+const byIds = (a: DecodedSpan, b: DecodedSpan) =>
+  a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
 
 export async function insertSpans(trx: Transaction<DataTables>, sealer: Sealer, tenantId: string, spans: readonly DecodedSpan[]): Promise<Inserted> {
   const sealFor = await sealer.sealerFor(trx, tenantId);
+  const ordered = [...spans].sort(byIds);
   const total: Inserted = { spans: 0, traces: 0 };
   let previous: Promise<Inserted> | undefined;
-  for (let start = 0; start < spans.length; start += CHUNK) {
-    const chunk = spans.slice(start, start + CHUNK);
+  for (let start = 0; start < ordered.length; start += CHUNK) {
+    const chunk = ordered.slice(start, start + CHUNK);
     const contents = chunk.map((span) => sealFor(spanContentContext(tenantId, span.traceId, span.spanId), Buffer.from(JSON.stringify(spanContent(span)))));
     const statement = insertChunk(trx, tenantId, chunk, contents);
     // Awaited below; handled now, so that a failure while the next chunk is sealed is not an unhandled rejection.
     statement.catch(() => undefined);
-    if (previous) add(total, await previous);
+    if (previous) {
+      try {
+        add(total, await previous);
+      } catch (err) {
+        // Let the statement already sent finish (it fails too) before the transaction rolls back.
+        await statement.catch(() => undefined);
+        throw err;
+      }
+    }
     previous = statement;
     await dispatched();
   }
@@ -70,8 +85,8 @@ async function insertChunk(trx: Transaction<DataTables>, tenantId: string, spans
              min(span_id) filter (where parent_span_id is null),
              coalesce(array_agg(distinct service_name) filter (where service_name is not null), '{}'),
              coalesce(array_agg(distinct model) filter (where model is not null), '{}'),
-             coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0)
-        from inserted group by trace_id
+             least(coalesce(sum(input_tokens), 0), ${MAX_BIGINT})::bigint, least(coalesce(sum(output_tokens), 0), ${MAX_BIGINT})::bigint
+        from inserted group by trace_id order by trace_id
       on conflict (tenant_id, trace_id) do update set
         start_time_unix_nano = least(t.start_time_unix_nano, excluded.start_time_unix_nano),
         end_time_unix_nano = greatest(t.end_time_unix_nano, excluded.end_time_unix_nano),
@@ -80,8 +95,8 @@ async function insertChunk(trx: Transaction<DataTables>, tenantId: string, spans
         root_span_id = coalesce(t.root_span_id, excluded.root_span_id),
         services = array(select distinct unnest(t.services || excluded.services) order by 1),
         models = array(select distinct unnest(t.models || excluded.models) order by 1),
-        input_tokens = t.input_tokens + excluded.input_tokens,
-        output_tokens = t.output_tokens + excluded.output_tokens,
+        input_tokens = least(t.input_tokens::numeric + excluded.input_tokens, ${MAX_BIGINT})::bigint,
+        output_tokens = least(t.output_tokens::numeric + excluded.output_tokens, ${MAX_BIGINT})::bigint,
         updated_at = now()
       returning 1
     )

@@ -48,8 +48,17 @@ export interface SpanNode extends Omit<SpanContent, 'statusMessage'> {
   children: SpanNode[];
 }
 
-const startCursor = z.tuple([z.string().regex(/^-?\d{1,19}$/), z.string().regex(/^[0-9a-f]{32}$/)]);
-const nanos = (date: Date) => (BigInt(date.getTime()) * 1_000_000n).toString();
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const startCursor = z.tuple([
+  z.string().regex(/^-?\d{1,19}$/).refine((text) => BigInt(text) >= INT64_MIN && BigInt(text) <= INT64_MAX),
+  z.string().regex(/^[0-9a-f]{32}$/),
+]);
+/** A filter time in nanoseconds, clamped to what the bigint columns can hold (the years 1677 to 2262). */
+function nanos(date: Date): string {
+  const value = BigInt(date.getTime()) * 1_000_000n;
+  return (value < INT64_MIN ? INT64_MIN : value > INT64_MAX ? INT64_MAX : value).toString();
+}
 
 export async function listTraces(trx: Transaction<DataTables>, sealer: Sealer, tenantId: string, filters: TraceFilters) {
   const after = decodeCursor(filters.cursor, startCursor);

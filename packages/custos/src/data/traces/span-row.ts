@@ -84,13 +84,18 @@ export function spanContent(span: DecodedSpan): SpanContent {
 }
 
 function label(value: AnyValue | undefined): string | null {
-  if (!value || !('stringValue' in value) || value.stringValue === '') return null;
-  return value.stringValue.slice(0, MAX_LABEL);
+  if (!value || !('stringValue' in value)) return null;
+  // Postgres text cannot hold NUL; the full value is kept in the sealed attributes.
+  const text = value.stringValue.replaceAll('\u0000', '').slice(0, MAX_LABEL);
+  return text === '' ? null : text;
 }
+
+// A count beyond this is not a real token count; it is kept in the sealed attributes only, so
+// that summing the counts of a trace cannot overflow.
+const MAX_TOKENS = 2 ** 31 - 1;
 
 function count(value: AnyValue | undefined): string | null {
   if (!value) return null;
-  if ('intValue' in value) return /^\d{1,18}$/.test(value.intValue) ? value.intValue : null;
-  if ('doubleValue' in value && typeof value.doubleValue === 'number' && Number.isSafeInteger(value.doubleValue) && value.doubleValue >= 0) return String(value.doubleValue);
-  return null;
+  const n = 'intValue' in value ? Number(value.intValue) : 'doubleValue' in value && typeof value.doubleValue === 'number' ? value.doubleValue : NaN;
+  return Number.isSafeInteger(n) && n >= 0 && n <= MAX_TOKENS ? String(n) : null;
 }

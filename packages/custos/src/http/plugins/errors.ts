@@ -48,6 +48,9 @@ export function toAppError(err: unknown): AppError {
   if (fastifyError.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (err instanceof SyntaxError && fastifyError.statusCode === 400)) {
     return new AppError('invalid_json', 'the body is not valid JSON');
   }
+  // Postgres chose this transaction as a deadlock's or a serialization conflict's victim: nothing
+  // was written, and the same request sent again succeeds.
+  if (fastifyError.code === '40P01' || fastifyError.code === '40001') return new AppError('database_busy', 'the database was busy; send the request again');
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped) return new AppError(mapped, messageFor(mapped));
   const status = fastifyError.statusCode;

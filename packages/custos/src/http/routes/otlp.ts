@@ -48,6 +48,12 @@ async function decompressed(request: FastifyRequest, body: Buffer): Promise<Buff
   }
 }
 
+/** The server-wide answer to an unknown content type names JSON only; an exporter may send either. */
+function otlpError(err: AppError): AppError {
+  const wrongType = err.code === 'unsupported_media_type' && !err.message.includes('Content-Encoding');
+  return wrongType ? new AppError('unsupported_media_type', 'send the body as application/x-protobuf or application/json') : err;
+}
+
 export function registerOtlpRoutes(app: FastifyInstance, data: Data): void {
   // Its own context: raw-body parsers for both formats and the OTLP error bodies stay here.
   void app.register(async (otlp) => {
@@ -55,7 +61,7 @@ export function registerOtlpRoutes(app: FastifyInstance, data: Data): void {
     otlp.addContentTypeParser([PROTOBUF, 'application/json'], { parseAs: 'buffer', bodyLimit: OTLP_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
     otlp.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-      const appError = toAppError(err);
+      const appError = otlpError(toAppError(err));
       if (appError.status >= 500) request.log.error({ err, code: appError.code }, 'request failed');
       const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
       if (appError.code === 'rate_limited' && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));

@@ -6,19 +6,22 @@ import { z } from 'zod';
 import { DEFAULT_PAGE, MAX_PAGE, MESSAGE_ROLES, type Data } from '../../../data/index.ts';
 import { principalOf } from '../../auth.ts';
 import { idempotencyOf, markReplayed } from '../../idempotency.ts';
+import { label, MAX_JSON_DEPTH, nestsWithin } from '../../schemas.ts';
 
 /** At most this many messages in one append. */
 export const MAX_BATCH = 1000;
 // A batch of 1,000 long messages is larger than the server's default body limit.
 const MESSAGES_BODY_LIMIT = 32 * 1024 * 1024;
 
-const content = z.union([z.string().max(1_000_000), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
+const storedContent = z.union([z.string(), z.array(z.unknown()), z.record(z.string(), z.unknown())]);
+const content = z.union([z.string().max(1_000_000), z.array(z.unknown()), z.record(z.string(), z.unknown())])
+  .refine((value) => nestsWithin(value), `content nests deeper than ${MAX_JSON_DEPTH} levels`);
 const tokens = z.int().min(0).max(2_147_483_647);
 const messageInput = z.object({
   role: z.enum(MESSAGE_ROLES),
   content,
   parentId: z.uuid().optional(),
-  model: z.string().min(1).max(200).optional(),
+  model: label().optional(),
   inputTokens: tokens.optional(),
   outputTokens: tokens.optional(),
 }).strict();
@@ -37,7 +40,7 @@ const messageSchema = z.object({
   seq: z.number(),
   parentId: z.uuid().nullable(),
   role: z.string(),
-  content,
+  content: storedContent,
   model: z.string().nullable(),
   inputTokens: z.number().nullable(),
   outputTokens: z.number().nullable(),

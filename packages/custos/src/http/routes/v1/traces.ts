@@ -5,6 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DEFAULT_PAGE, MAX_PAGE, type Data } from '../../../data/index.ts';
 import { principalOf } from '../../auth.ts';
+import { label } from '../../schemas.ts';
 
 // Attribute values are OTLP/JSON AnyValues ({stringValue}, {intValue: "…"}, {arrayValue}, …).
 const keyValues = z.array(z.object({ key: z.string(), value: z.unknown() }));
@@ -66,8 +67,8 @@ export function registerTraceRoutes(app: FastifyInstance, data: Data): void {
       querystring: z.object({
         from: z.coerce.date().optional(),
         to: z.coerce.date().optional(),
-        service: z.string().min(1).max(200).optional(),
-        model: z.string().min(1).max(200).optional(),
+        service: label().optional(),
+        model: label().optional(),
         limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
         cursor: z.string().max(512).optional(),
       }).strict(),
