@@ -1,17 +1,16 @@
 // Conversations (P-DAT-3): threads of messages, in the workspace the caller acts in. Titles are
 // sealed under the workspace's data key; ids, counts and times stay clear for listing.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
-import type { AuditTrail } from '../audit/index.ts';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { Sealer } from '../crypto/index.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Actor } from './actor.ts';
 import { recordDataEvent } from './audit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { claimIdempotencyKey, type IdempotencyRequest } from './idempotency.ts';
 import type { ConversationsTable, DataTables } from './tables.ts';
+import { DataService } from './service.ts';
 
 export interface ConversationView {
   id: string;
@@ -44,35 +43,26 @@ const exactCreatedAt = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-
 
 export const conversationNotFound = () => new AppError('not_found', 'no such conversation');
 
-export class Conversations {
-  readonly #db: Kysely<DataTables>;
-  readonly #sealer: Sealer;
-  readonly #audit: AuditTrail;
-
-  constructor(db: Kysely<DataTables>, sealer: Sealer, audit: AuditTrail) {
-    this.#db = db;
-    this.#sealer = sealer;
-    this.#audit = audit;
-  }
+export class Conversations extends DataService {
 
   async create(actor: Actor, input: { title?: string }, idempotency?: IdempotencyRequest): Promise<Written<ConversationView>> {
     const id = newId();
-    return withTenant(this.#db, actor.workspaceId, async (trx) => {
-      const first = idempotency ? await claimIdempotencyKey(trx, this.#sealer, actor.workspaceId, idempotency, { id }) : null;
+    return withTenant(this.db, actor.workspaceId, async (trx) => {
+      const first = idempotency ? await claimIdempotencyKey(trx, this.sealer, actor.workspaceId, idempotency, { id }) : null;
       if (first) return { value: await this.#get(trx, actor.workspaceId, first.id), replayed: true };
       const title = input.title === undefined ? null
-        : await this.#sealer.seal(trx, this.#titleContext(actor.workspaceId, id), Buffer.from(input.title));
+        : await this.sealer.seal(trx, this.#titleContext(actor.workspaceId, id), Buffer.from(input.title));
       const row = await trx.insertInto('conversations')
         .values({ tenant_id: actor.workspaceId, id, title, created_by: actor.personId, api_key_id: actor.kind === 'api_key' ? actor.credentialId : null })
         .returning(COLUMNS).executeTakeFirstOrThrow();
-      await recordDataEvent(this.#audit, trx, actor, { action: 'conversation.created', targetType: 'conversation', targetId: id });
+      await recordDataEvent(this.audit, trx, actor, { action: 'conversation.created', targetType: 'conversation', targetId: id });
       return { value: { ...this.#view(row), title: input.title ?? null }, replayed: false };
     });
   }
 
   async list(actor: Actor, options: { limit: number; cursor?: string }): Promise<Page<ConversationView>> {
     const after = decodeCursor(options.cursor, createdCursor);
-    return withTenant(this.#db, actor.workspaceId, async (trx) => {
+    return withTenant(this.db, actor.workspaceId, async (trx) => {
       let query = trx.selectFrom('conversations').select([...COLUMNS, exactCreatedAt.as('position')])
         .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1);
       if (after) {
@@ -93,15 +83,15 @@ export class Conversations {
   }
 
   async get(actor: Actor, id: string): Promise<ConversationView> {
-    return withTenant(this.#db, actor.workspaceId, (trx) => this.#get(trx, actor.workspaceId, id));
+    return withTenant(this.db, actor.workspaceId, (trx) => this.#get(trx, actor.workspaceId, id));
   }
 
   /** Deletes the conversation and every message in it (the foreign key cascades). */
   async delete(actor: Actor, id: string): Promise<void> {
-    await withTenant(this.#db, actor.workspaceId, async (trx) => {
+    await withTenant(this.db, actor.workspaceId, async (trx) => {
       const deleted = await trx.deleteFrom('conversations').where('id', '=', id).returning('message_count').executeTakeFirst();
       if (!deleted) throw conversationNotFound();
-      await recordDataEvent(this.#audit, trx, actor, { action: 'conversation.deleted', targetType: 'conversation', targetId: id, details: { messages: deleted.message_count } });
+      await recordDataEvent(this.audit, trx, actor, { action: 'conversation.deleted', targetType: 'conversation', targetId: id, details: { messages: deleted.message_count } });
     });
   }
 
@@ -112,7 +102,7 @@ export class Conversations {
   }
 
   async #open(trx: Transaction<DataTables>, tenantId: string, row: ConversationRow): Promise<ConversationView> {
-    const title = row.title ? (await this.#sealer.open(trx, this.#titleContext(tenantId, row.id), row.title)).toString('utf8') : null;
+    const title = row.title ? (await this.sealer.open(trx, this.#titleContext(tenantId, row.id), row.title)).toString('utf8') : null;
     return { ...this.#view(row), title };
   }
 

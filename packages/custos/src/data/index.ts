@@ -30,10 +30,6 @@ export interface Data {
 }
 
 export function createData(deps: DataDeps): Data {
-  const db = deps.db as Kysely<DataTables>;
-  return {
-    conversations: new Conversations(db, deps.sealer, deps.audit),
-    messages: new Messages(db, deps.sealer, deps.audit),
-    traces: new Traces(db, deps.sealer, deps.audit),
-  };
+  const services = { db: deps.db as Kysely<DataTables>, sealer: deps.sealer, audit: deps.audit };
+  return { conversations: new Conversations(services), messages: new Messages(services), traces: new Traces(services) };
 }

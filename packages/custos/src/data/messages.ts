@@ -2,12 +2,10 @@
 // with its position (seq) in the conversation, an optional parent for branching, and content
 // sealed under the workspace's data key. An append is one short transaction: take the next
 // positions under the conversation's row lock, seal, and insert every row in one statement.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { z } from 'zod';
-import type { AuditTrail } from '../audit/index.ts';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { Sealer } from '../crypto/index.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Actor } from './actor.ts';
 import { recordDataEvent } from './audit.ts';
@@ -17,6 +15,7 @@ import { claimIdempotencyKey, type IdempotencyRequest } from './idempotency.ts';
 import { isForeignKeyViolation } from './pg-errors.ts';
 import { byteaArray } from './sql-bytes.ts';
 import type { DataTables, MessagesTable } from './tables.ts';
+import { DataService } from './service.ts';
 
 export const MESSAGE_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
@@ -52,28 +51,19 @@ const COLUMNS = ['id', 'conversation_id', 'seq', 'parent_id', 'role', 'content',
 const seqCursor = z.tuple([z.number().int().nonnegative()]);
 const messageNotFound = () => new AppError('not_found', 'no such message');
 
-export class Messages {
-  readonly #db: Kysely<DataTables>;
-  readonly #sealer: Sealer;
-  readonly #audit: AuditTrail;
-
-  constructor(db: Kysely<DataTables>, sealer: Sealer, audit: AuditTrail) {
-    this.#db = db;
-    this.#sealer = sealer;
-    this.#audit = audit;
-  }
+export class Messages extends DataService {
 
   async append(actor: Actor, conversationId: string, inputs: readonly MessageInput[], idempotency?: IdempotencyRequest): Promise<Written<MessageView[]>> {
     const tenantId = actor.workspaceId;
     const ids = inputs.map(() => newId());
-    return withTenant(this.#db, tenantId, async (trx) => {
-      const first = idempotency ? await claimIdempotencyKey(trx, this.#sealer, tenantId, idempotency, { conversationId, ids }) : null;
+    return withTenant(this.db, tenantId, async (trx) => {
+      const first = idempotency ? await claimIdempotencyKey(trx, this.sealer, tenantId, idempotency, { conversationId, ids }) : null;
       if (first) {
         const again = await this.#byIds(trx, tenantId, first.conversationId, first.ids);
         if (again.length !== first.ids.length) throw new AppError('not_found', 'what this Idempotency-Key wrote has since been deleted');
         return { value: again, replayed: true };
       }
-      const sealFor = await this.#sealer.sealerFor(trx, tenantId);
+      const sealFor = await this.sealer.sealerFor(trx, tenantId);
       const contents = inputs.map((input, i) => sealFor(contentContext(tenantId, ids[i]!), Buffer.from(JSON.stringify(input.content))));
       // One statement: take the next positions under the conversation's row lock and insert every
       // message after them. No conversation, no row taken, nothing inserted.
@@ -112,7 +102,7 @@ export class Messages {
   /** In conversation order; the cursor is the last position seen. */
   async list(actor: Actor, conversationId: string, options: { limit: number; cursor?: string }): Promise<Page<MessageView>> {
     const after = decodeCursor(options.cursor, seqCursor)?.[0] ?? 0;
-    return withTenant(this.#db, actor.workspaceId, async (trx) => {
+    return withTenant(this.db, actor.workspaceId, async (trx) => {
       const rows = await trx.selectFrom('messages').select(COLUMNS)
         .where('conversation_id', '=', conversationId).where('seq', '>', String(after))
         .orderBy('seq').limit(options.limit + 1).execute();
@@ -126,7 +116,7 @@ export class Messages {
   }
 
   async get(actor: Actor, conversationId: string, id: string): Promise<MessageView> {
-    return withTenant(this.#db, actor.workspaceId, async (trx) => {
+    return withTenant(this.db, actor.workspaceId, async (trx) => {
       const [found] = await this.#byIds(trx, actor.workspaceId, conversationId, [id]);
       if (!found) throw messageNotFound();
       return found;
@@ -135,11 +125,11 @@ export class Messages {
 
   /** Deletes one message; its replies stay, as roots of their branch (the foreign key sets their parent to null). */
   async delete(actor: Actor, conversationId: string, id: string): Promise<void> {
-    await withTenant(this.#db, actor.workspaceId, async (trx) => {
+    await withTenant(this.db, actor.workspaceId, async (trx) => {
       const deleted = await trx.deleteFrom('messages').where('conversation_id', '=', conversationId).where('id', '=', id).returning('id').executeTakeFirst();
       if (!deleted) throw messageNotFound();
       await trx.updateTable('conversations').set({ message_count: sql`message_count - 1`, updated_at: sql`now()` }).where('id', '=', conversationId).execute();
-      await recordDataEvent(this.#audit, trx, actor, { action: 'message.deleted', targetType: 'message', targetId: id });
+      await recordDataEvent(this.audit, trx, actor, { action: 'message.deleted', targetType: 'message', targetId: id });
     });
   }
 
@@ -157,7 +147,7 @@ export class Messages {
   }
 
   async #open(trx: Transaction<DataTables>, tenantId: string, rows: MessageRow[]): Promise<MessageView[]> {
-    const openFor = await this.#sealer.openerFor(trx, tenantId);
+    const openFor = await this.sealer.openerFor(trx, tenantId);
     return Promise.all(rows.map(async (row) => ({
       id: row.id,
       conversationId: row.conversation_id,

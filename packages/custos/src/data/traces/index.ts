@@ -1,17 +1,14 @@
 // Traces (P-DAT-2): spans arriving over OTLP, stored sealed, read back as pages of traces and as trees.
-import type { Kysely } from 'kysely';
-import type { AuditTrail } from '../../audit/index.ts';
 import { AppError } from '../../core/errors.ts';
-import type { Sealer } from '../../crypto/index.ts';
 import { withTenant } from '../../db/tenant.ts';
 import type { Actor } from '../actor.ts';
 import { recordDataEvent } from '../audit.ts';
 import type { Page } from '../conversations.ts';
 import type { DecodedTraces } from '../otlp/index.ts';
-import type { DataTables } from '../tables.ts';
 import { insertSpans } from './ingest.ts';
 import { listTraces, traceTree, type SpanNode, type TraceFilters, type TraceSummary } from './read.ts';
 import { timesFit } from './span-row.ts';
+import { DataService } from '../service.ts';
 
 export type { SpanNode, TraceFilters, TraceSummary } from './read.ts';
 
@@ -29,16 +26,7 @@ export interface TraceView {
 
 const traceNotFound = () => new AppError('not_found', 'no such trace');
 
-export class Traces {
-  readonly #db: Kysely<DataTables>;
-  readonly #sealer: Sealer;
-  readonly #audit: AuditTrail;
-
-  constructor(db: Kysely<DataTables>, sealer: Sealer, audit: AuditTrail) {
-    this.#db = db;
-    this.#sealer = sealer;
-    this.#audit = audit;
-  }
+export class Traces extends DataService {
 
   /** Stores an export request's spans and records one audit entry with its counts; resolves after the commit. */
   async ingest(actor: Actor, decoded: DecodedTraces): Promise<IngestResult> {
@@ -46,9 +34,9 @@ export class Traces {
     const outOfRange = decoded.spans.length - fitting.length;
     const rejectedSpans = decoded.rejectedSpans + outOfRange;
     const errorMessage = [decoded.errorMessage, outOfRange ? `${outOfRange} spans with a time past the year 2262` : ''].filter(Boolean).join('; ');
-    const inserted = await withTenant(this.#db, actor.workspaceId, async (trx) => {
-      const result = await insertSpans(trx, this.#sealer, actor.workspaceId, fitting);
-      await recordDataEvent(this.#audit, trx, actor, {
+    const inserted = await withTenant(this.db, actor.workspaceId, async (trx) => {
+      const result = await insertSpans(trx, this.sealer, actor.workspaceId, fitting);
+      await recordDataEvent(this.audit, trx, actor, {
         action: 'traces.ingested', targetType: 'workspace', targetId: actor.workspaceId,
         details: { spans: result.spans, traces: result.traces, rejected: rejectedSpans, duplicates: fitting.length - result.spans },
       });
@@ -58,21 +46,21 @@ export class Traces {
   }
 
   async list(actor: Actor, filters: TraceFilters): Promise<Page<TraceSummary>> {
-    return withTenant(this.#db, actor.workspaceId, (trx) => listTraces(trx, this.#sealer, actor.workspaceId, filters));
+    return withTenant(this.db, actor.workspaceId, (trx) => listTraces(trx, this.sealer, actor.workspaceId, filters));
   }
 
   async get(actor: Actor, traceId: string): Promise<TraceView> {
-    const spans = await withTenant(this.#db, actor.workspaceId, (trx) => traceTree(trx, this.#sealer, actor.workspaceId, traceId));
+    const spans = await withTenant(this.db, actor.workspaceId, (trx) => traceTree(trx, this.sealer, actor.workspaceId, traceId));
     if (!spans) throw traceNotFound();
     return { traceId, spans };
   }
 
   async delete(actor: Actor, traceId: string): Promise<void> {
-    await withTenant(this.#db, actor.workspaceId, async (trx) => {
+    await withTenant(this.db, actor.workspaceId, async (trx) => {
       const trace = await trx.deleteFrom('traces').where('trace_id', '=', traceId).returning('span_count').executeTakeFirst();
       const spans = await trx.deleteFrom('spans').where('trace_id', '=', traceId).executeTakeFirst();
       if (!trace && Number(spans.numDeletedRows) === 0) throw traceNotFound();
-      await recordDataEvent(this.#audit, trx, actor, { action: 'trace.deleted', targetType: 'trace', targetId: traceId, details: { spans: Number(spans.numDeletedRows) } });
+      await recordDataEvent(this.audit, trx, actor, { action: 'trace.deleted', targetType: 'trace', targetId: traceId, details: { spans: Number(spans.numDeletedRows) } });
     });
   }
 }
