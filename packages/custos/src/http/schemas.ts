@@ -1,5 +1,6 @@
 // Schema pieces more than one route uses.
 import { z } from 'zod';
+import { DEFAULT_PAGE, MAX_PAGE } from '../data/index.ts';
 
 /** A name stored in a clear text column (a model, a service): Postgres text cannot hold NUL. */
 export function label(max = 200) {
@@ -20,3 +21,14 @@ export function nestsWithin(value: unknown, max = MAX_JSON_DEPTH): boolean {
   }
   return true;
 }
+
+/** A cursor page of a list: `{items, nextCursor}` (DESIGN.md, API conventions). */
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+/** The query of a paged list; a route with filters extends it. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
+  cursor: z.string().max(512).optional(),
+}).strict();

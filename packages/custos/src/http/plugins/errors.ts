@@ -81,16 +81,24 @@ export function frameworkErrorHandler(err: FastifyError, request: FastifyRequest
   request.log.info({ method: request.method, route: null, status: appError.status, durationMs: null }, 'request');
 }
 
+/**
+ * What every error handler does before it writes the body: map the error, log what we did not
+ * raise on purpose, and set the status (and Retry-After on a rate limit). Returns the mapped error.
+ */
+export function prepareErrorReply(err: unknown, request: FastifyRequest, reply: FastifyReply): AppError {
+  const appError = toAppError(err);
+  if (appError.status >= 500) request.log.error({ err, code: appError.code }, 'request failed');
+  const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+  if (appError.code === 'rate_limited' && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
+  void reply.status(appError.status);
+  return appError;
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   // The API speaks JSON only: a text/plain body is an unsupported media type, not a string.
   app.removeContentTypeParser('text/plain');
-  app.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const appError = toAppError(err);
-    if (appError.status >= 500) request.log.error({ err, code: appError.code }, 'request failed');
-    const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-    if (appError.code === 'rate_limited' && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
-    return reply.status(appError.status).send(errorBody(appError));
-  });
+  app.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) =>
+    reply.send(errorBody(prepareErrorReply(err, request, reply))));
   app.setNotFoundHandler(async (_request, reply) => {
     const notFound = new AppError('not_found', 'no such resource');
     return reply.status(404).send(errorBody(notFound));

@@ -10,7 +10,7 @@ import { AppError, errorBody, type ErrorCode } from '../../core/errors.ts';
 import { decodeTraceRequest, encodeExportResponse, encodeStatus, type OtlpFormat } from '../../data/otlp/index.ts';
 import type { Data } from '../../data/index.ts';
 import { principalOf } from '../auth.ts';
-import { toAppError } from '../plugins/errors.ts';
+import { prepareErrorReply } from '../plugins/errors.ts';
 
 export const OTLP_TRACES_PATH = '/otlp/v1/traces';
 /** The compressed body: real exporters batch up to 512 spans, but one span may carry large attributes. */
@@ -61,11 +61,7 @@ export function registerOtlpRoutes(app: FastifyInstance, data: Data): void {
     otlp.addContentTypeParser([PROTOBUF, 'application/json'], { parseAs: 'buffer', bodyLimit: OTLP_BODY_LIMIT }, (_request, body, done) => done(null, body));
 
     otlp.setErrorHandler(async (err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-      const appError = otlpError(toAppError(err));
-      if (appError.status >= 500) request.log.error({ err, code: appError.code }, 'request failed');
-      const retryAfter = (appError.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
-      if (appError.code === 'rate_limited' && typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
-      void reply.status(appError.status);
+      const appError = otlpError(prepareErrorReply(err, request, reply));
       if (formatOf(request) === 'json') return reply.send(errorBody(appError));
       return reply.type(PROTOBUF).send(encodeStatus('protobuf', GRPC_CODE[appError.code] ?? 13, `${appError.code}: ${appError.message}`));
     });

@@ -3,10 +3,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DEFAULT_PAGE, MAX_PAGE, MESSAGE_ROLES, type Data } from '../../../data/index.ts';
+import { MESSAGE_ROLES, type Data } from '../../../data/index.ts';
 import { principalOf } from '../../auth.ts';
 import { idempotencyOf, markReplayed } from '../../idempotency.ts';
-import { label, MAX_JSON_DEPTH, nestsWithin } from '../../schemas.ts';
+import { label, MAX_JSON_DEPTH, nestsWithin, page, pageQuery } from '../../schemas.ts';
 
 /** At most this many messages in one append. */
 export const MAX_BATCH = 1000;
@@ -47,8 +47,6 @@ const messageSchema = z.object({
   createdBy: z.uuid().nullable(),
   createdAt: z.date(),
 });
-const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
-const pageQuery = z.object({ limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE), cursor: z.string().max(512).optional() }).strict();
 const conversationParams = z.object({ id: z.uuid() });
 const messageParams = z.object({ id: z.uuid(), messageId: z.uuid() });
 

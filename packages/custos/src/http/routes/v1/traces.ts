@@ -3,9 +3,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DEFAULT_PAGE, MAX_PAGE, type Data } from '../../../data/index.ts';
+import type { Data } from '../../../data/index.ts';
 import { principalOf } from '../../auth.ts';
-import { label } from '../../schemas.ts';
+import { label, page, pageQuery } from '../../schemas.ts';
 
 // Attribute values are OTLP/JSON AnyValues ({stringValue}, {intValue: "…"}, {arrayValue}, …).
 const keyValues = z.array(z.object({ key: z.string(), value: z.unknown() }));
@@ -64,15 +64,13 @@ export function registerTraceRoutes(app: FastifyInstance, data: Data): void {
     schema: {
       tags,
       summary: 'Traces, latest first, filtered by start time (from inclusive, to exclusive), service and model',
-      querystring: z.object({
+      querystring: pageQuery.extend({
         from: z.coerce.date().optional(),
         to: z.coerce.date().optional(),
         service: label().optional(),
         model: label().optional(),
-        limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(DEFAULT_PAGE),
-        cursor: z.string().max(512).optional(),
-      }).strict(),
-      response: { 200: z.object({ items: z.array(traceSummary), nextCursor: z.string().nullable() }) },
+      }),
+      response: { 200: page(traceSummary) },
     },
   }, async (request) => data.traces.list(principalOf(request), request.query));
 
