@@ -6,12 +6,13 @@
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { Canaries } from '../support/canary.ts';
 import { ENGINE } from '../support/database.ts';
 import { dumpEveryTable } from '../support/dump.ts';
+import { recordSpans } from '../support/otel.ts';
 import { asBrowser, createKey, signUp } from '../support/people.ts';
 
 let t: TestApp;
@@ -20,23 +21,20 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-async function spansCarrying(canaries: Canaries, via: string): Promise<ReadableSpan[]> {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'content-test', 'host.name': canaries.plant(`resource attribute (${via})`) }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+function spansCarrying(canaries: Canaries, via: string): Promise<ReadableSpan[]> {
+  return recordSpans((tracer) => {
+    const root = tracer.startSpan(canaries.plant(`span name (${via})`), {
+      attributes: { [canaries.plant(`attribute key (${via})`)]: 1, 'gen_ai.prompt': canaries.plant(`attribute value (${via})`), list: [canaries.plant(`array value (${via})`)] },
+    });
+    const child = tracer.startSpan('child', { links: [{ context: root.spanContext(), attributes: { why: canaries.plant(`link attribute (${via})`) } }] }, trace.setSpan(context.active(), root));
+    child.addEvent(canaries.plant(`event name (${via})`), { said: canaries.plant(`event attribute (${via})`) });
+    child.setStatus({ code: SpanStatusCode.ERROR, message: canaries.plant(`status message (${via})`) });
+    child.end();
+    root.end();
+  }, {
+    provider: { resource: resourceFromAttributes({ 'service.name': 'content-test', 'host.name': canaries.plant(`resource attribute (${via})`) }) },
+    scope: { name: canaries.plant(`scope name (${via})`), version: '1.0.0' },
   });
-  const tracer = provider.getTracer(canaries.plant(`scope name (${via})`), '1.0.0');
-  const root = tracer.startSpan(canaries.plant(`span name (${via})`), {
-    attributes: { [canaries.plant(`attribute key (${via})`)]: 1, 'gen_ai.prompt': canaries.plant(`attribute value (${via})`), list: [canaries.plant(`array value (${via})`)] },
-  });
-  const child = tracer.startSpan('child', { links: [{ context: root.spanContext(), attributes: { why: canaries.plant(`link attribute (${via})`) } }] }, trace.setSpan(context.active(), root));
-  child.addEvent(canaries.plant(`event name (${via})`), { said: canaries.plant(`event attribute (${via})`) });
-  child.setStatus({ code: SpanStatusCode.ERROR, message: canaries.plant(`status message (${via})`) });
-  child.end();
-  root.end();
-  await provider.forceFlush(); // SimpleSpanProcessor exports asynchronously
-  return memory.getFinishedSpans();
 }
 
 describe(`content at rest and in logs on ${ENGINE}`, () => {

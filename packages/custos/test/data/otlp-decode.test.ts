@@ -7,7 +7,7 @@
 import { context, createTraceState, SpanKind, SpanStatusCode, trace, TraceFlags, type Tracer } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, TracerProvider } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/core/errors.ts';
 import {
@@ -22,24 +22,20 @@ import {
   type OtlpFormat,
 } from '../../src/data/otlp/index.ts';
 import { ExportTraceServiceRequest, ExportTraceServiceResponse, otlpRoot, RpcStatus } from '../../src/data/otlp/schema.ts';
+import { EVERY_SDK_TYPE, expectedKeyValues, nanos, recordSpans } from '../support/otel.ts';
 
 const FORMATS: OtlpFormat[] = ['protobuf', 'json'];
 
 // --- Spans from the SDK ------------------------------------------------------------------
 
-/** Runs `record` against a fresh SDK pipeline and returns the finished spans. */
-async function recordSpans(record: (tracer: Tracer, provider: TracerProvider) => void): Promise<ReadableSpan[]> {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({
+/** Runs `record` against a fresh SDK pipeline (resource, limits and scope with every field set). */
+const recordWithEveryField = (record: (tracer: Tracer, provider: TracerProvider) => void): Promise<ReadableSpan[]> => recordSpans(record, {
+  provider: {
     resource: resourceFromAttributes({ 'service.name': 'checkout', 'service.instance.n': 7, 'deployment.canary': false }, { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' }),
     spanLimits: { attributeCountLimit: 40, eventCountLimit: 3, linkCountLimit: 2 },
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
-  });
-  record(provider.getTracer('custos-test', '1.2.3', { schemaUrl: 'https://opentelemetry.io/schemas/1.31.0' }), provider);
-  // SimpleSpanProcessor exports asynchronously in sdk-trace 3.
-  await provider.forceFlush();
-  return memory.getFinishedSpans();
-}
+  },
+  scope: { name: 'custos-test', version: '1.2.3', schemaUrl: 'https://opentelemetry.io/schemas/1.31.0' },
+});
 
 function serialize(spans: ReadableSpan[], format: OtlpFormat): Buffer {
   const bytes = (format === 'json' ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans);
@@ -47,48 +43,6 @@ function serialize(spans: ReadableSpan[], format: OtlpFormat): Buffer {
   return Buffer.from(bytes);
 }
 
-// Every attribute value the SDK accepts: AnyValue since sdk-trace 3, so bytes, maps,
-// heterogeneous arrays and null too.
-const EVERY_SDK_TYPE = {
-  'str': 'hello',
-  'str.empty': '',
-  'int.zero': 0,
-  'int.negative': -42,
-  'int.max-safe': Number.MAX_SAFE_INTEGER,
-  'int.min-safe': Number.MIN_SAFE_INTEGER,
-  'double': 1.5,
-  'double.negative': -0.25,
-  'double.tiny': 5e-324,
-  'bool.false': false,
-  'bool.true': true,
-  'array.str': ['a', '', 'c'],
-  'array.int': [1, 0, -3],
-  'array.double': [0.5, 2.25],
-  'array.bool': [true, false],
-  'array.empty': [],
-  'array.mixed': ['a', 1, 2.5, false, null, [1, 'nested']],
-  'bytes': new Uint8Array([0, 1, 254, 255]),
-  'bytes.empty': new Uint8Array(0),
-  'map': { model: 'gpt', usage: { input: 42, ratio: 0.5 }, tags: ['x'], none: null },
-  'map.empty': {},
-  'null': null,
-};
-
-/** The OTLP/JSON AnyValue a recorded JS value must decode to. */
-function expectedValue(value: unknown): AnyValue {
-  if (value === null || value === undefined) return {};
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (typeof value === 'number') return Number.isInteger(value) ? { intValue: BigInt(value).toString() } : { doubleValue: value };
-  if (value instanceof Uint8Array) return { bytesValue: Buffer.from(value).toString('base64') };
-  if (Array.isArray(value)) return { arrayValue: { values: value.map(expectedValue) } };
-  return { kvlistValue: { values: expectedKeyValues(value as Record<string, unknown>) } };
-}
-
-const expectedKeyValues = (attributes: Record<string, unknown> | undefined): KeyValue[] =>
-  Object.entries(attributes ?? {}).map(([key, value]) => ({ key, value: expectedValue(value) }));
-
-const nanos = (time: readonly [number, number]): bigint => BigInt(time[0]) * 1_000_000_000n + BigInt(time[1]);
 
 // OTLP span flags: the W3C trace flags in bits 0-7, bit 8 "is-remote is known", bit 9 "is remote".
 const otlpFlags = (traceFlags: number, isRemote: boolean | undefined): number => (traceFlags & 0xff) | 0x100 | (isRemote ? 0x200 : 0);
@@ -181,7 +135,7 @@ function recordAgentTrace(tracer: Tracer): void {
 describe('spans from the OpenTelemetry JS SDK', () => {
   for (const format of FORMATS) {
     it(`decode exactly as recorded (${format} serializer)`, async () => {
-      const spans = await recordSpans(recordAgentTrace);
+      const spans = await recordWithEveryField(recordAgentTrace);
       expect(spans).toHaveLength(6);
       const decoded = decodeTraceRequest(serialize(spans, format), format);
       expect(decoded.rejectedSpans).toBe(0);
@@ -235,14 +189,14 @@ describe('spans from the OpenTelemetry JS SDK', () => {
   }
 
   it('decode to the same spans from either serializer', async () => {
-    const spans = await recordSpans(recordAgentTrace);
+    const spans = await recordWithEveryField(recordAgentTrace);
     const fromProtobuf = decodeTraceRequest(serialize(spans, 'protobuf'), 'protobuf');
     const fromJson = decodeTraceRequest(serialize(spans, 'json'), 'json');
     expect(fromJson.spans.sort(bySpanId)).toEqual(fromProtobuf.spans.sort(bySpanId));
   });
 
   it('share one resource and one scope object per group, as sent', async () => {
-    const spans = await recordSpans(recordAgentTrace);
+    const spans = await recordWithEveryField(recordAgentTrace);
     for (const format of FORMATS) {
       const [first, ...rest] = decodeTraceRequest(serialize(spans, format), format).spans;
       for (const span of rest) {
@@ -254,7 +208,7 @@ describe('spans from the OpenTelemetry JS SDK', () => {
 
   // Where the JS serializers themselves disagree, the decoder reads what each one wrote.
   it('read integers beyond 2^53 as the JSON serializer wrote them, which is not what was recorded', async () => {
-    const spans = await recordSpans((tracer) => tracer.startSpan('big', { attributes: { 'int.2^60': 2 ** 60, 'nan': Number.NaN } }).end());
+    const spans = await recordWithEveryField((tracer) => tracer.startSpan('big', { attributes: { 'int.2^60': 2 ** 60, 'nan': Number.NaN } }).end());
     const fromProtobuf = decodeTraceRequest(serialize(spans, 'protobuf'), 'protobuf').spans[0]!;
     const fromJson = decodeTraceRequest(serialize(spans, 'json'), 'json').spans[0]!;
     // The protobuf serializer writes the double's exact value; JSON.stringify writes its
@@ -267,7 +221,7 @@ describe('spans from the OpenTelemetry JS SDK', () => {
   });
 
   it('refuse the JSON serializer’s int64 that is out of range, where protobuf sends a double', async () => {
-    const spans = await recordSpans((tracer) => tracer.startSpan('huge', { attributes: { 'int.1e21': 1e21 } }).end());
+    const spans = await recordWithEveryField((tracer) => tracer.startSpan('huge', { attributes: { 'int.1e21': 1e21 } }).end());
     const fromProtobuf = decodeTraceRequest(serialize(spans, 'protobuf'), 'protobuf').spans[0]!;
     expect(attributeValue(fromProtobuf.attributes, 'int.1e21')).toEqual({ doubleValue: 1e21 });
     expect(serialize(spans, 'json').toString()).toContain('"intValue":1e+21');
@@ -275,7 +229,7 @@ describe('spans from the OpenTelemetry JS SDK', () => {
   });
 
   it('decode a full batch of 512 spans', async () => {
-    const spans = await recordSpans((tracer) => {
+    const spans = await recordWithEveryField((tracer) => {
       const root = tracer.startSpan('root');
       const underRoot = trace.setSpan(context.active(), root);
       for (let i = 0; i < 511; i++) tracer.startSpan(`child ${i}`, { attributes: { i, 'gen_ai.request.model': 'gpt' } }, underRoot).end();
@@ -620,7 +574,7 @@ function field(number: number, bytes: Buffer): Buffer {
 
 describe('malformed bodies', () => {
   it('are invalid_request in protobuf, without echoing content', async () => {
-    const spans = await recordSpans((tracer) => tracer.startSpan('s3cret-span-name', { attributes: { secret: 's3cret-value' } }).end());
+    const spans = await recordWithEveryField((tracer) => tracer.startSpan('s3cret-span-name', { attributes: { secret: 's3cret-value' } }).end());
     const body = serialize(spans, 'protobuf');
     expectInvalid(() => decodeTraceRequest(body.subarray(0, body.length - 3), 'protobuf'), 's3cret');
     expectInvalid(() => decodeTraceRequest(Buffer.from('{"resourceSpans":[]}'), 'protobuf'));

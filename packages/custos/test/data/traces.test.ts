@@ -5,13 +5,14 @@
 import zlib from 'node:zlib';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { context, SpanKind, SpanStatusCode, trace, type Attributes, type AttributeValue } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { auditRows, verifyAudit } from '../support/audit.ts';
 import { ENGINE } from '../support/database.ts';
+import { EVERY_SDK_TYPE, expectedKeyValues, nanos, recordSpans } from '../support/otel.ts';
 import { asBrowser, createKey, signUp, type Person } from '../support/people.ts';
 
 let t: TestApp;
@@ -32,68 +33,30 @@ afterAll(async () => t?.close());
 
 const byKey = (key: { key: string }) => ({ authorization: `Bearer ${key.key}` });
 
-// Every kind of value the SDK sends, the edge cases of each included.
-const EVERY_TYPE: Attributes = {
-  'str': 'hello',
-  'str.empty': '',
-  'int.zero': 0,
-  'int.negative': -42,
-  'int.large': 9007199254740991,
-  'double': 1.5,
-  'double.negative': -0.25,
-  'bool.false': false,
-  'bool.true': true,
-  'array.str': ['a', '', 'c'],
-  'array.int': [1, 0, -3],
-  'array.double': [0.5, 2.25],
-  'array.bool': [true, false],
-  'array.empty': [],
-  // OTLP's other AnyValues, which the SDK also sends: bytes and nested maps.
-  'bytes': new Uint8Array([0, 1, 127, 255]),
-  'map': { nested: { deep: true, n: 0 }, label: 'x', list: [1, 'two'] },
-} as unknown as Attributes;
+const nanoText = (time: [number, number]) => nanos(time).toString();
 
-/** The OTLP/JSON AnyValue the SDK's value must come back as. */
-function anyValue(value: AttributeValue | null | undefined): unknown {
-  if (value instanceof Uint8Array) return { bytesValue: Buffer.from(value).toString('base64') };
-  if (Array.isArray(value)) return { arrayValue: { values: value.map((v) => anyValue(v)) } };
-  if (typeof value === 'object' && value !== null) return { kvlistValue: { values: keyValues(value as Attributes) } };
-  if (typeof value === 'string') return { stringValue: value };
-  if (typeof value === 'boolean') return { boolValue: value };
-  if (typeof value === 'number') return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
-  return {};
-}
-function keyValues(attrs: Attributes) {
-  return Object.entries(attrs).map(([key, value]) => ({ key, value: anyValue(value) }));
-}
-const nanos = (time: [number, number]) => (BigInt(time[0]) * 1_000_000_000n + BigInt(time[1])).toString();
-
-/** Records a small agent trace with the SDK; returns its finished spans. */
-async function recordAgentTrace(service: string, model: string): Promise<ReadableSpan[]> {
-  const memory = new InMemorySpanExporter();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({ 'service.name': service, 'deployment.environment': 'test' }),
-    spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+/** Records a small agent trace with the SDK, every attribute type on its root; returns its finished spans. */
+function recordAgentTrace(service: string, model: string): Promise<ReadableSpan[]> {
+  return recordSpans((tracer) => {
+    tracer.startActiveSpan('agent run', { kind: SpanKind.SERVER, attributes: EVERY_SDK_TYPE as unknown as Attributes }, (root) => {
+      // No global context manager is registered: children name their parent's context.
+      const parent = trace.setSpan(context.active(), root);
+      const chat = tracer.startSpan(`chat ${model}`, {
+        kind: SpanKind.CLIENT,
+        attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': 42, 'gen_ai.usage.output_tokens': 7 },
+        links: [{ context: root.spanContext(), attributes: { 'link.reason': 'follows', 'link.n': 3 } }],
+      }, parent);
+      chat.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': 'What is the capital of Portugal?', 'event.bool': false });
+      chat.setStatus({ code: SpanStatusCode.ERROR, message: 'rate limited by the provider' });
+      chat.end();
+      const tool = tracer.startSpan('execute_tool lookup', { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.operation.name': 'execute_tool' } }, parent);
+      tool.end();
+      root.end();
+    });
+  }, {
+    provider: { resource: resourceFromAttributes({ 'service.name': service, 'deployment.environment': 'test' }) },
+    scope: { name: 'custos-test-agent', version: '1.2.3' },
   });
-  const tracer = provider.getTracer('custos-test-agent', '1.2.3');
-  tracer.startActiveSpan('agent run', { kind: SpanKind.SERVER, attributes: EVERY_TYPE }, (root) => {
-    // No global context manager is registered: children name their parent's context.
-    const parent = trace.setSpan(context.active(), root);
-    const chat = tracer.startSpan(`chat ${model}`, {
-      kind: SpanKind.CLIENT,
-      attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': 42, 'gen_ai.usage.output_tokens': 7 },
-      links: [{ context: root.spanContext(), attributes: { 'link.reason': 'follows', 'link.n': 3 } }],
-    }, parent);
-    chat.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': 'What is the capital of Portugal?', 'event.bool': false });
-    chat.setStatus({ code: SpanStatusCode.ERROR, message: 'rate limited by the provider' });
-    chat.end();
-    const tool = tracer.startSpan('execute_tool lookup', { kind: SpanKind.INTERNAL, attributes: { 'gen_ai.operation.name': 'execute_tool' } }, parent);
-    tool.end();
-    root.end();
-  });
-  // SimpleSpanProcessor exports asynchronously.
-  await provider.forceFlush();
-  return memory.getFinishedSpans();
 }
 
 type Exporter = JsonExporter | ProtoExporter;
@@ -128,20 +91,20 @@ describe(`traces over OTLP on ${ENGINE}`, () => {
       const [gotRoot] = tree.spans;
       expect(gotRoot).toMatchObject({
         spanId: root.spanContext().spanId, parentSpanId: null, name: 'agent run', kind: 2,
-        startTimeUnixNano: nanos(root.startTime), endTimeUnixNano: nanos(root.endTime),
+        startTimeUnixNano: nanoText(root.startTime), endTimeUnixNano: nanoText(root.endTime),
         serviceName: 'chat-api', scope: { name: 'custos-test-agent', version: '1.2.3' },
       });
-      expect(gotRoot!.attributes).toEqual(keyValues(EVERY_TYPE));
+      expect(gotRoot!.attributes).toEqual(expectedKeyValues(EVERY_SDK_TYPE));
       expect(gotRoot!.resource).toMatchObject({ attributes: expect.arrayContaining([{ key: 'service.name', value: { stringValue: 'chat-api' } }, { key: 'deployment.environment', value: { stringValue: 'test' } }]) });
       expect(gotRoot!.children.map((c) => c.name).sort()).toEqual([chat.name, tool.name].sort());
       const gotChat = gotRoot!.children.find((c) => c.spanId === chat.spanContext().spanId)!;
       expect(gotChat).toMatchObject({
         kind: 3, status: { code: 2, message: 'rate limited by the provider' },
         operation: 'chat', provider: 'openai', model, inputTokens: 42, outputTokens: 7,
-        events: [{ name: 'gen_ai.content.prompt', timeUnixNano: nanos(chat.events[0]!.time), attributes: keyValues(chat.events[0]!.attributes!) }],
-        links: [{ traceId, spanId: root.spanContext().spanId, attributes: keyValues({ 'link.reason': 'follows', 'link.n': 3 }) }],
+        events: [{ name: 'gen_ai.content.prompt', timeUnixNano: nanoText(chat.events[0]!.time), attributes: expectedKeyValues(chat.events[0]!.attributes) }],
+        links: [{ traceId, spanId: root.spanContext().spanId, attributes: expectedKeyValues({ 'link.reason': 'follows', 'link.n': 3 }) }],
       });
-      expect(gotChat.attributes).toEqual(keyValues(chat.attributes));
+      expect(gotChat.attributes).toEqual(expectedKeyValues(chat.attributes));
 
       const listed = (await t.app.http.inject({ url: `/v1/traces?model=${model}`, headers: byKey(aliceKey) })).json();
       expect(listed.items).toEqual([expect.objectContaining({ traceId, name: 'agent run', spanCount: 3, errorCount: 1, services: ['chat-api'], models: [model], inputTokens: 42, outputTokens: 7 })]);
@@ -160,11 +123,9 @@ describe(`traces over OTLP on ${ENGINE}`, () => {
   });
 
   it('P-DAT-2: NaN and the infinities survive storage, in proto3 JSON’s spelling', async () => {
-    const memory = new InMemorySpanExporter();
-    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
-    provider.getTracer('doubles').startSpan('doubles', { attributes: { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY } }).end();
-    await provider.forceFlush();
-    const spans = memory.getFinishedSpans();
+    const spans = await recordSpans((tracer) => {
+      tracer.startSpan('doubles', { attributes: { nan: Number.NaN, inf: Number.POSITIVE_INFINITY, ninf: Number.NEGATIVE_INFINITY } }).end();
+    });
     const exporter = new ProtoExporter({ url: `${base}/otlp/v1/traces`, headers: byKey(aliceKey) });
     expect((await exportWith(exporter, spans)).code).toBe(0);
     await exporter.shutdown();
