@@ -18,10 +18,13 @@ import { REWRAP_DATA_KEYS, keysProblems, openKeys, rewrapJob, type Keys } from '
 import { createIdentity, rateRules, type Identity, type RateRules } from './identity/index.ts';
 import { createData, type Data } from './data/index.ts';
 import { createMail, type Mail } from './mail/index.ts';
+import { createVault, type Vault } from './vault/index.ts';
 import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
 import { registerAuthRoutes } from './http/routes/auth.ts';
 import { registerOtlpRoutes } from './http/routes/otlp.ts';
+import { registerActionRoutes } from './http/routes/v1/actions.ts';
 import { registerApiKeyRoutes } from './http/routes/v1/api-keys.ts';
+import { registerCredentialRoutes } from './http/routes/v1/credentials.ts';
 import { registerConversationRoutes } from './http/routes/v1/conversations.ts';
 import { registerTraceRoutes } from './http/routes/v1/traces.ts';
 import { registerMeRoutes } from './http/routes/v1/me.ts';
@@ -49,6 +52,7 @@ export interface App {
   readonly queue: JobQueue;
   readonly identity: Identity;
   readonly data: Data;
+  readonly vault: Vault;
   readonly mail: Mail;
   readonly limiter: RateLimiter;
   readonly http: FastifyInstance;
@@ -98,10 +102,14 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   let limiter: RateLimiter | undefined;
   let identity: Identity | undefined;
   const data = createData({ db: database.db, sealer: keys.sealer, audit: keys.audit });
+  let vault: Vault;
   const mail = createMail({ database, keystore: keys.keystore, queue, log, dataDir: config.dataDir, config: config.mail, retry: infra.mailRetry });
   try {
     queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
     mail.register();
+    vault = createVault({ db: database.db, sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, config: config.vault, log });
+    vault.register();
+    const vaultOf = vault;
     infra.jobs?.(queue);
     limiter = await createRateLimiter({ pool: database.pool, redisUrl: config.redisUrl, secret: await keys.keystore.secret('instance:ratelimit'), log });
     const rateLimiter = limiter;
@@ -141,6 +149,8 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
         registerConversationRoutes(app, data);
         registerTraceRoutes(app, data);
         registerOtlpRoutes(app, data);
+        registerCredentialRoutes(app, vaultOf);
+        registerActionRoutes(app, vaultOf);
       },
       readiness: async () => ({
         database: await check(async () => (await database.pool.query('select 1'), [])),
@@ -172,6 +182,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     queue,
     identity,
     data,
+    vault,
     mail,
     limiter: rateLimiter,
     http,

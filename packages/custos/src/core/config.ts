@@ -1,6 +1,7 @@
 // Configuration comes from the environment (and CLI flags layered on top by the CLI), parsed once
 // with zod so that a typo fails at start-up with a clear message instead of at first use.
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 export const DEFAULT_PORT = 8787;
@@ -38,6 +39,13 @@ const envSchema = z.object({
     (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
     z.url({ protocol: /^rediss?$/, hostname: /./ }).optional(),
   ),
+  CUSTOS_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).max(30 * 24 * 60 * 60).optional(),
+  CUSTOS_ACTION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(300).optional(),
+  // Ranges an operator lets actions reach although they are not public (an internal API).
+  CUSTOS_EGRESS_ALLOW: z.string().transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .refine((ranges) => ranges.every((range) => ipaddr.isValidCIDR(range)), 'CIDR ranges, comma-separated').optional(),
+  CUSTOS_EGRESS_CA_FILE: z.string().min(1).optional(),
+  CUSTOS_PROVIDERS_FILE: z.string().min(1).optional(),
   CUSTOS_MAIL_TRANSPORT: z.enum(['mailbox', 'smtp']).optional(),
   CUSTOS_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./ }).optional(),
   // One address, optionally with a display name; no line breaks (it becomes a header).
@@ -76,6 +84,19 @@ export interface Config {
   /** Shared rate-limit counters for several servers; absent: counters in Postgres. */
   redisUrl: string | undefined;
   mail: MailConfig;
+  vault: VaultConfig;
+}
+
+/** How agents' actions run (src/vault): how long a proposal waits, how long a call may take, where it may go. */
+export interface VaultConfig {
+  actionTtlSeconds: number;
+  actionTimeoutSeconds: number;
+  /** CIDR ranges that actions may reach although they are private, loopback or link-local. */
+  egressAllow: string[];
+  /** A PEM file of certificate authorities trusted besides Node's own (an internal CA). */
+  egressCaFile: string | undefined;
+  /** A JSON file of providers the operator adds to the built-in ones (docs/vault.md). */
+  providersFile: string | undefined;
 }
 
 /** Where transactional mail goes (a local mailbox folder by default, SMTP in production) and whom it comes from. */
@@ -139,6 +160,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       transport: mailTransport,
       smtpUrl: mailTransport === 'smtp' ? e.CUSTOS_SMTP_URL : undefined,
       from: e.CUSTOS_MAIL_FROM ?? DEFAULT_MAIL_FROM,
+    },
+    vault: {
+      actionTtlSeconds: e.CUSTOS_ACTION_TTL_SECONDS ?? 24 * 60 * 60,
+      actionTimeoutSeconds: e.CUSTOS_ACTION_TIMEOUT_SECONDS ?? 30,
+      egressAllow: e.CUSTOS_EGRESS_ALLOW ?? [],
+      egressCaFile: e.CUSTOS_EGRESS_CA_FILE,
+      providersFile: e.CUSTOS_PROVIDERS_FILE,
     },
   };
 }

@@ -4,6 +4,7 @@ export { open, seal, sealedKeyVersion, type DataKey, type SealContext } from './
 export type { KeyProvider, WrappedSecret } from './key-provider.ts';
 export { Keystore, type SecretId } from './keystore.ts';
 export { personDataKey, personKey } from './person-key.ts';
+export { credentialKey, shredCredentialKey } from './credential-key.ts';
 export { KeyFileError, LocalKeyFile } from './local-key-file.ts';
 export { addMasterKeyVersion, retireMasterKeyVersion, rewrapDataKeys, type InTenant, type RotationDeps } from './rotation.ts';
 export { Sealer } from './sealer.ts';

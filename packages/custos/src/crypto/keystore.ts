@@ -19,8 +19,8 @@ import type { KeyProvider } from './key-provider.ts';
 export const KEYSTORE_FILE_NAME = 'keystore.json';
 export const CACHE_TTL_MS = 30_000;
 
-/** `tenant:<uuid>`, `person:<uuid>` or `instance:<name>`. */
-export type SecretId = `tenant:${string}` | `person:${string}` | `instance:${string}`;
+/** `tenant:<uuid>`, `person:<uuid>`, `credential:<uuid>` (one provider key's own) or `instance:<name>`. */
+export type SecretId = `tenant:${string}` | `person:${string}` | `credential:${string}` | `instance:${string}`;
 
 const fileSchema = z.object({
   format: z.literal(1),

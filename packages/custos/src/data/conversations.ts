@@ -1,13 +1,12 @@
 // Conversations (P-DAT-3): threads of messages, in the workspace the caller acts in. Titles are
 // sealed under the workspace's data key; ids, counts and times stay clear for listing.
-import { sql, type Transaction } from 'kysely';
-import { z } from 'zod';
+import type { Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Actor } from './actor.ts';
 import { recordDataEvent } from './audit.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { createdBefore, createdCursor, decodeCursor, encodeCursor, exactCreatedAt } from './cursor.ts';
 import { claimIdempotencyKey, type IdempotencyRequest } from './idempotency.ts';
 import type { ConversationsTable, DataTables } from './tables.ts';
 import { DataService } from './service.ts';
@@ -35,11 +34,6 @@ export interface Written<T> {
 type ConversationRow = Pick<ConversationsTable, 'id' | 'title' | 'created_by'> & { message_count: number; created_at: Date; updated_at: Date };
 
 const COLUMNS = ['id', 'title', 'created_by', 'message_count', 'created_at', 'updated_at'] as const;
-// Postgres keeps microseconds and a JS Date milliseconds: the cursor carries the exact time as text.
-const exactTime = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/)
-  .refine((text) => text >= '0001' && new Date(Date.parse(text)).toISOString().slice(0, 19) === text.slice(0, 19), 'not a real time');
-const createdCursor = z.tuple([exactTime, z.uuid()]);
-const exactCreatedAt = sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export const conversationNotFound = () => new AppError('not_found', 'no such conversation');
 
@@ -65,13 +59,7 @@ export class Conversations extends DataService {
     return withTenant(this.db, actor.workspaceId, async (trx) => {
       let query = trx.selectFrom('conversations').select([...COLUMNS, exactCreatedAt.as('position')])
         .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1);
-      if (after) {
-        const [createdAt, id] = after;
-        query = query.where((eb) => eb.or([
-          eb('created_at', '<', sql<Date>`${createdAt}::timestamptz`),
-          eb.and([eb('created_at', '=', sql<Date>`${createdAt}::timestamptz`), eb('id', '<', id)]),
-        ]));
-      }
+      if (after) query = query.where(createdBefore(after));
       const rows = await query.execute();
       const page = rows.slice(0, options.limit);
       const last = page.at(-1);

@@ -13,7 +13,8 @@ export { Conversations, type ConversationView, type Page, type Written } from '.
 export { Messages, MESSAGE_ROLES, type MessageContent, type MessageInput, type MessageView } from './messages.ts';
 export { Traces, type IngestResult, type SpanNode, type TraceFilters, type TraceSummary, type TraceView } from './traces/index.ts';
 export { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRequest } from './idempotency.ts';
-export { DEFAULT_PAGE, MAX_PAGE } from './cursor.ts';
+export { DEFAULT_PAGE, MAX_PAGE, createdBefore, createdCursor, decodeCursor, encodeCursor, exactCreatedAt } from './cursor.ts';
+export { recordDataEvent, type DataEvent } from './audit.ts';
 export type { DataTables } from './tables.ts';
 
 export interface DataDeps {

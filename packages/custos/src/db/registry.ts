@@ -15,6 +15,8 @@ export const CATEGORIES = {
   audit: 'The audit trail: who did what and when (ids and counts, never content)',
   conversations: 'Conversations and their messages (P-DAT-3)',
   traces: 'Traces and spans pushed over OpenTelemetry (P-DAT-2)',
+  credentials: 'Keys to model providers and cloud accounts, sealed; only their last four characters are shown (P-ENC-3)',
+  workflow_logs: 'Actions agents proposed, who approved them, and what each execution sent and received (P-DAT-6)',
   mail: 'Transactional mail waiting to be sent',
   encryption_keys: 'Wrapped data keys of each workspace (no personal data)',
   operations: 'What the service needs to run: rate-limit counters, request replay, migrations, jobs',
@@ -70,6 +72,9 @@ export const TABLES: readonly TableEntry[] = [
   { table: 'messages', category: 'conversations', owner: workspace, author: 'created_by', sealed: { content: 'workspace' }, purpose: 'to keep your conversations for continuity' },
   { table: 'traces', category: 'traces', owner: workspace, sealed: {}, purpose: 'to analyse the traces your integrations send' },
   { table: 'spans', category: 'traces', owner: workspace, sealed: { content: 'workspace' }, purpose: 'to analyse the traces your integrations send' },
+  // The vault: provider credentials and the actions proposed, approved and executed with them.
+  { table: 'credentials', category: 'credentials', owner: workspace, author: 'created_by', sealed: { secret: 'workspace' }, purpose: 'to call your providers on your behalf, only when an approved action needs it' },
+  { table: 'actions', category: 'workflow_logs', owner: workspace, author: 'proposed_by', sealed: { summary: 'workspace', operation: 'workspace', execution: 'workspace' }, purpose: 'to run only what a person approved, and to answer for every operation executed' },
   // Keys, mail and the machinery.
   { table: 'tenant_keys', category: 'encryption_keys', owner: workspace, sealed: {}, purpose: 'to encrypt each workspace’s data under its own keys' },
   { table: 'mail_outbox', category: 'mail', owner: instance, sealed: { sealed: 'instance' }, purpose: 'to send transactional mail once' },

@@ -9,12 +9,16 @@ const statements = {
   workspace: ['read', 'update', 'delete'],
   apiKey: ['read', 'create', 'delete'],
   data: ['read', 'write'],
+  credential: ['read', 'create', 'delete'],
+  action: ['read', 'propose', 'approve'],
 } as const;
 
 export const accessControl = createAccessControl(statements);
 
-const viewer = accessControl.newRole({ workspace: ['read'], apiKey: [], data: ['read'] });
-const member = accessControl.newRole({ workspace: ['read'], apiKey: ['read'], data: ['read', 'write'] });
+const viewer = accessControl.newRole({ workspace: ['read'], apiKey: [], data: ['read'], credential: [], action: ['read'] });
+const member = accessControl.newRole({
+  workspace: ['read'], apiKey: ['read'], data: ['read', 'write'], credential: ['read'], action: ['read', 'propose', 'approve'],
+});
 const admin = accessControl.newRole({
   organization: ['update'],
   member: ['create', 'update', 'delete'],
@@ -22,6 +26,8 @@ const admin = accessControl.newRole({
   workspace: ['read', 'update'],
   apiKey: ['read', 'create', 'delete'],
   data: ['read', 'write'],
+  credential: ['read', 'create', 'delete'],
+  action: ['read', 'propose', 'approve'],
 });
 const owner = accessControl.newRole({
   organization: ['update', 'delete'],
@@ -30,6 +36,8 @@ const owner = accessControl.newRole({
   workspace: ['read', 'update', 'delete'],
   apiKey: ['read', 'create', 'delete'],
   data: ['read', 'write'],
+  credential: ['read', 'create', 'delete'],
+  action: ['read', 'propose', 'approve'],
 });
 
 export const ROLES = { owner, admin, member, viewer } as const;

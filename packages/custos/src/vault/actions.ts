@@ -1,0 +1,212 @@
+// Confirm-before-mutate (P-ACT-1): an agent proposes one HTTP operation on a connected provider; it
+// runs only after a person, signed in with a session and a role that may approve, approves that
+// exact operation by sending back its hash. Every step is in the workspace's audit chain (P-AUD-2).
+//
+//   proposed → approved → executing → succeeded | failed
+//   proposed → rejected | expired | voided
+import type { Kysely } from 'kysely';
+import type { AuditTrail, AuditTrx } from '../audit/index.ts';
+import { AppError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { Sealer } from '../crypto/index.ts';
+import { withTenant } from '../db/tenant.ts';
+import { createdBefore, createdCursor, decodeCursor, encodeCursor, exactCreatedAt, recordDataEvent, type Page } from '../data/index.ts';
+import { can } from '../identity/index.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import { actionContext, actionView, openOperation, type ActionRow, type ActionView } from './action-view.ts';
+import { credentialNotFound, type Credentials, type VaultActor } from './credentials.ts';
+import type { Executor } from './execute.ts';
+import { ACTION_EXPIRE, ACTION_RECOVER } from './jobs.ts';
+import { checkOperation, operationHash, sameHash, type Operation, type OperationInput } from './operation.ts';
+import type { ActionStatus, VaultTables, VaultTrx } from './tables.ts';
+
+export interface ActionsDeps {
+  db: Kysely<VaultTables>;
+  sealer: Sealer;
+  audit: AuditTrail;
+  queue: JobQueue;
+  credentials: Credentials;
+  executor: Executor;
+  /** Refusal reason for an address literal, null when actions may reach it (egress policy). */
+  addressRefused: (ip: string) => string | null;
+  ttlSeconds: number;
+  /** How long after approval an execution that never finished is declared interrupted. */
+  recoverAfterSeconds: number;
+}
+
+export interface ProposalInput {
+  credentialId: string;
+  summary: string;
+  operation: OperationInput;
+}
+
+export interface ActionFilters {
+  status?: ActionStatus;
+  credentialId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+const TERMINAL: readonly ActionStatus[] = ['succeeded', 'failed', 'rejected', 'expired', 'voided'];
+export const actionNotFound = () => new AppError('not_found', 'no such action');
+const notPending = (status: ActionStatus) => new AppError('action_not_pending', `this action is ${status}, not waiting for a decision`, { status });
+
+export class Actions {
+  readonly #deps: ActionsDeps;
+
+  constructor(deps: ActionsDeps) {
+    this.#deps = deps;
+  }
+
+  async propose(actor: VaultActor, input: ProposalInput): Promise<ActionView> {
+    if (!can(actor.role, 'action', 'propose')) throw new AppError('forbidden', 'your role cannot propose actions');
+    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+      const stored = await this.#deps.credentials.stored(trx, input.credentialId);
+      if (!stored) throw credentialNotFound();
+      const operation = checkOperation(input.operation, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
+      return this.#insertProposal(trx, actor, { credentialId: input.credentialId, provider: stored.provider.name, summary: input.summary, operation, replayOf: null });
+    });
+  }
+
+  /** A new proposal of a finished action's operation: it needs an approval of its own. */
+  async replay(actor: VaultActor, id: string): Promise<ActionView> {
+    if (!can(actor.role, 'action', 'propose')) throw new AppError('forbidden', 'your role cannot propose actions');
+    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+      const row = await this.#row(trx, id);
+      if (!TERMINAL.includes(row.status)) throw new AppError('conflict', 'only a finished action can be replayed', { status: row.status });
+      if (!row.credential_id) throw new AppError('credential_missing', 'the credential of this action was deleted');
+      const stored = await this.#deps.credentials.stored(trx, row.credential_id);
+      if (!stored) throw new AppError('credential_missing', 'the credential of this action was deleted');
+      const summary = (await this.#deps.sealer.open(trx, actionContext(actor.workspaceId, id, 'summary'), row.summary)).toString('utf8');
+      const operation = await openOperation(this.#deps.sealer, trx, actor.workspaceId, row);
+      // Checked again: the operator's allowed ranges or the credential's base URL may have changed.
+      const checked = checkOperation({ ...operation, body: operation.body ?? undefined }, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
+      return this.#insertProposal(trx, actor, { credentialId: row.credential_id, provider: row.provider, summary, operation: checked, replayOf: id });
+    });
+  }
+
+  async list(actor: VaultActor, filters: ActionFilters): Promise<Page<ActionView>> {
+    if (!can(actor.role, 'action', 'read')) throw new AppError('forbidden', 'your role cannot see actions');
+    const after = decodeCursor(filters.cursor, createdCursor);
+    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+      let query = trx.selectFrom('actions').selectAll().select(exactCreatedAt.as('position'))
+        .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filters.limit + 1);
+      if (filters.status) query = query.where('status', '=', filters.status);
+      if (filters.credentialId) query = query.where('credential_id', '=', filters.credentialId);
+      if (after) query = query.where(createdBefore(after));
+      const rows = await query.execute();
+      const page = rows.slice(0, filters.limit);
+      const last = page.at(-1);
+      return {
+        items: await Promise.all(page.map((row) => actionView(this.#deps.sealer, trx, actor.workspaceId, row as ActionRow, false))),
+        nextCursor: rows.length > filters.limit && last ? encodeCursor([last.position, last.id]) : null,
+      };
+    });
+  }
+
+  async get(actor: VaultActor, id: string): Promise<ActionView> {
+    if (!can(actor.role, 'action', 'read')) throw new AppError('forbidden', 'your role cannot see actions');
+    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => actionView(this.#deps.sealer, trx, actor.workspaceId, await this.#row(trx, id), true));
+  }
+
+  /**
+   * A person approves the operation whose hash they were shown; custos then runs it at most once
+   * and answers with the outcome. Another approval of the same action finds it no longer pending.
+   */
+  async approve(actor: VaultActor, id: string, shownHash: string): Promise<ActionView> {
+    this.#mayDecide(actor);
+    const decision = await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+      const row = await this.#row(trx, id, true);
+      if (row.status !== 'proposed') throw notPending(row.status);
+      if (row.expires_at <= new Date()) return this.#expire(trx, actor.workspaceId, id);
+      const operation = await openOperation(this.#deps.sealer, trx, actor.workspaceId, row);
+      if (!sameHash(operationHash(id, row.credential_id, operation), shownHash)) {
+        throw new AppError('operation_hash_mismatch', 'the operation is not the one whose hash was approved; read the action again');
+      }
+      await trx.updateTable('actions').set({ status: 'approved', decided_by: actor.personId, decided_at: new Date(), updated_at: new Date() })
+        .where('id', '=', id).execute();
+      await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.approved', targetType: 'action', targetId: id, details: { provider: row.provider, method: row.method } });
+      // If this server dies before or during the call, another one finds out from this job.
+      await this.#deps.queue.enqueue(trx, ACTION_RECOVER, { tenantId: actor.workspaceId, actionId: id }, { startAfterSeconds: this.#deps.recoverAfterSeconds });
+      return 'approved' as const;
+    });
+    if (decision === 'expired') throw new AppError('action_expired', 'this proposal expired before it was approved');
+    await this.#deps.executor.run(actor.workspaceId, id);
+    return this.get(actor, id);
+  }
+
+  async reject(actor: VaultActor, id: string): Promise<ActionView> {
+    this.#mayDecide(actor);
+    const decision = await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+      const row = await this.#row(trx, id, true);
+      if (row.status !== 'proposed') throw notPending(row.status);
+      if (row.expires_at <= new Date()) return this.#expire(trx, actor.workspaceId, id);
+      await trx.updateTable('actions').set({ status: 'rejected', decided_by: actor.personId, decided_at: new Date(), updated_at: new Date() })
+        .where('id', '=', id).execute();
+      await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.rejected', targetType: 'action', targetId: id, details: { provider: row.provider } });
+      return 'rejected' as const;
+    });
+    if (decision === 'expired') throw new AppError('action_expired', 'this proposal expired before it was decided');
+    return this.get(actor, id);
+  }
+
+  /** The expiry job: a proposal nobody decided on in time. */
+  async expireDue(tenantId: string, id: string): Promise<void> {
+    await withTenant(this.#deps.db, tenantId, async (trx) => {
+      const row = await trx.selectFrom('actions').select(['status', 'expires_at']).where('id', '=', id).forUpdate().executeTakeFirst();
+      if (row?.status === 'proposed' && row.expires_at <= new Date()) await this.#expire(trx, tenantId, id);
+    });
+  }
+
+  #mayDecide(actor: VaultActor): void {
+    // The route admits sessions only; this holds for any other caller of the service too.
+    if (actor.kind !== 'session') throw new AppError('session_required', 'only a person signed in may approve or reject an action');
+    if (!can(actor.role, 'action', 'approve')) throw new AppError('forbidden', 'your role cannot approve or reject actions');
+  }
+
+  async #expire(trx: VaultTrx, tenantId: string, id: string): Promise<'expired'> {
+    await trx.updateTable('actions').set({ status: 'expired', reason: 'expired', updated_at: new Date() }).where('id', '=', id).execute();
+    await this.#deps.audit.record(trx as unknown as AuditTrx, tenantId, { action: 'action.expired', targetType: 'action', targetId: id });
+    return 'expired';
+  }
+
+  async #row(trx: VaultTrx, id: string, forUpdate = false): Promise<ActionRow> {
+    let query = trx.selectFrom('actions').selectAll().where('id', '=', id);
+    if (forUpdate) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    if (!row) throw actionNotFound();
+    return row as ActionRow;
+  }
+
+  async #insertProposal(
+    trx: VaultTrx,
+    actor: VaultActor,
+    proposal: { credentialId: string; provider: string; summary: string; operation: Operation; replayOf: string | null },
+  ): Promise<ActionView> {
+    const id = newId();
+    const seal = await this.#deps.sealer.sealerFor(trx, actor.workspaceId);
+    const row = await trx.insertInto('actions').values({
+      tenant_id: actor.workspaceId,
+      id,
+      credential_id: proposal.credentialId,
+      provider: proposal.provider,
+      method: proposal.operation.method,
+      host: new URL(proposal.operation.url).host,
+      summary: seal(actionContext(actor.workspaceId, id, 'summary'), Buffer.from(proposal.summary, 'utf8')),
+      operation: seal(actionContext(actor.workspaceId, id, 'operation'), Buffer.from(JSON.stringify(proposal.operation), 'utf8')),
+      status: 'proposed',
+      proposed_by: actor.personId,
+      proposed_via: actor.kind,
+      api_key_id: actor.kind === 'api_key' ? actor.credentialId : null,
+      expires_at: new Date(Date.now() + this.#deps.ttlSeconds * 1000),
+      replay_of: proposal.replayOf,
+    }).returningAll().executeTakeFirstOrThrow();
+    await recordDataEvent(this.#deps.audit, trx, actor, {
+      action: 'action.proposed', targetType: 'action', targetId: id,
+      details: { provider: proposal.provider, method: proposal.operation.method, ...(proposal.replayOf ? { replayOf: proposal.replayOf } : {}) },
+    });
+    await this.#deps.queue.enqueue(trx, ACTION_EXPIRE, { tenantId: actor.workspaceId, actionId: id }, { startAfterSeconds: this.#deps.ttlSeconds + 1 });
+    return actionView(this.#deps.sealer, trx, actor.workspaceId, row as ActionRow, false);
+  }
+}
+

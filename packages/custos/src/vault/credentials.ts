@@ -1,0 +1,177 @@
+// Provider credentials (P-ENC-3): a workspace's keys to its model providers and cloud accounts.
+// The secret is sealed before it is written and no route ever returns it; deleting a credential
+// deletes the row at once and shreds its own secret (P-RET-2), so a backup of the row opens nothing.
+import type { Kysely, Selectable } from 'kysely';
+import { z } from 'zod';
+import { AppError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { AuditTrail } from '../audit/index.ts';
+import { credentialKey, open, seal, shredCredentialKey, type Keystore, type Sealer, type SealContext } from '../crypto/index.ts';
+import { withTenant } from '../db/tenant.ts';
+import { recordDataEvent, type Actor } from '../data/index.ts';
+import { can } from '../identity/index.ts';
+import type { Provider, ProviderRegistry } from './providers.ts';
+import type { CredentialsTable, VaultTables, VaultTrx } from './tables.ts';
+
+export interface VaultActor extends Actor {
+  /** The person's role in the workspace. */
+  role: string;
+}
+
+export interface CredentialView {
+  id: string;
+  provider: string;
+  label: string;
+  /** The secret's last four characters; empty for a secret too short to show any of it safely. */
+  lastFour: string;
+  baseUrl: string | null;
+  createdBy: string | null;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+export const credentialInput = z.object({
+  provider: z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/),
+  label: z.string().trim().min(1).max(200).regex(/^[^\0]*$/),
+  // A secret goes into a header: no spaces or control characters.
+  secret: z.string().min(8).max(8192).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces'),
+  baseUrl: z.string().max(2048).optional(),
+}).strict();
+export type CredentialInput = z.infer<typeof credentialInput>;
+
+/** What useSecret() reads: the credential as stored, the provider it belongs to. */
+export interface StoredCredential {
+  row: StoredRow;
+  provider: Provider;
+}
+
+const COLUMNS = ['id', 'provider', 'label', 'last_four', 'base_url', 'created_by', 'created_at', 'last_used_at'] as const;
+type StoredRow = Selectable<CredentialsTable>;
+type CredentialRow = Pick<StoredRow, (typeof COLUMNS)[number]>;
+
+export const credentialNotFound = () => new AppError('not_found', 'no such credential');
+
+function secretContext(tenantId: string, id: string): SealContext {
+  return { tenantId, table: 'credentials', column: 'secret', rowId: id };
+}
+
+function view(row: CredentialRow): CredentialView {
+  return {
+    id: row.id, provider: row.provider, label: row.label, lastFour: row.last_four, baseUrl: row.base_url,
+    createdBy: row.created_by, createdAt: row.created_at, lastUsedAt: row.last_used_at,
+  };
+}
+
+export interface CredentialsDeps {
+  db: Kysely<VaultTables>;
+  sealer: Sealer;
+  keystore: Keystore;
+  audit: AuditTrail;
+  providers: ProviderRegistry;
+}
+
+export class Credentials {
+  readonly #deps: CredentialsDeps;
+
+  constructor(deps: CredentialsDeps) {
+    this.#deps = deps;
+  }
+
+  async create(actor: VaultActor, input: CredentialInput): Promise<CredentialView> {
+    if (!can(actor.role, 'credential', 'create')) throw new AppError('forbidden', 'your role cannot add credentials');
+    const provider = this.#deps.providers.get(input.provider);
+    if (!provider) throw new AppError('invalid_request', 'unknown provider', { providers: this.#deps.providers.names() });
+    const baseUrl = checkBaseUrl(provider, input.baseUrl);
+    const id = newId();
+    // The credential's own secret lives in the keystore, outside the database, like a tenant's.
+    const ownKey = await credentialKey(this.#deps.keystore, id, true);
+    try {
+      return await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+        const ctx = secretContext(actor.workspaceId, id);
+        const inner = seal(ownKey, ctx, Buffer.from(input.secret, 'utf8'));
+        const secret = await this.#deps.sealer.seal(trx, ctx, inner);
+        const row = await trx.insertInto('credentials').values({
+          tenant_id: actor.workspaceId, id, provider: provider.name, label: input.label, secret,
+          last_four: input.secret.length >= 16 ? input.secret.slice(-4) : '', base_url: baseUrl, created_by: actor.personId,
+        }).returning(COLUMNS).executeTakeFirstOrThrow();
+        await recordDataEvent(this.#deps.audit, trx, actor, { action: 'credential.created', targetType: 'credential', targetId: id, details: { provider: provider.name } });
+        return view(row);
+      });
+    } catch (err) {
+      await shredCredentialKey(this.#deps.keystore, id).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async list(actor: VaultActor): Promise<CredentialView[]> {
+    if (!can(actor.role, 'credential', 'read')) throw new AppError('forbidden', 'your role cannot see credentials');
+    return withTenant(this.#deps.db, actor.workspaceId, async (trx) =>
+      (await trx.selectFrom('credentials').select(COLUMNS).orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map(view));
+  }
+
+  async get(actor: VaultActor, id: string): Promise<CredentialView> {
+    if (!can(actor.role, 'credential', 'read')) throw new AppError('forbidden', 'your role cannot see credentials');
+    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+      const row = await trx.selectFrom('credentials').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+      if (!row) throw credentialNotFound();
+      return view(row);
+    });
+  }
+
+  /**
+   * Deletes the credential at once (P-RET-2). Proposals that named it can no longer run: they
+   * become `voided`; every action keeps its record, without the reference.
+   */
+  async delete(actor: VaultActor, id: string): Promise<void> {
+    if (!can(actor.role, 'credential', 'delete')) throw new AppError('forbidden', 'your role cannot delete credentials');
+    await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+      const voided = await trx.updateTable('actions').set({ status: 'voided', reason: 'credential_deleted', updated_at: new Date() })
+        .where('credential_id', '=', id).where('status', '=', 'proposed').returning('id').execute();
+      const deleted = await trx.deleteFrom('credentials').where('id', '=', id).returning('provider').executeTakeFirst();
+      if (!deleted) throw credentialNotFound();
+      for (const action of voided) {
+        await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.voided', targetType: 'action', targetId: action.id, details: { reason: 'credential_deleted' } });
+      }
+      await recordDataEvent(this.#deps.audit, trx, actor, { action: 'credential.deleted', targetType: 'credential', targetId: id, details: { provider: deleted.provider, voided: voided.length } });
+    });
+    await shredCredentialKey(this.#deps.keystore, id);
+  }
+
+  /** The stored credential and its provider, inside the caller's tenant transaction. */
+  async stored(trx: VaultTrx, id: string): Promise<StoredCredential | null> {
+    const row = await trx.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const provider = this.#deps.providers.get(row.provider);
+    if (!provider) throw new AppError('credential_missing', 'the provider of this credential is no longer configured');
+    return { row, provider };
+  }
+
+  /** Opens the secret: for useSecret() only. */
+  async openSecret(trx: VaultTrx, tenantId: string, row: Pick<StoredRow, 'id' | 'secret'>): Promise<string> {
+    const ctx = secretContext(tenantId, row.id);
+    const inner = await this.#deps.sealer.open(trx, ctx, row.secret);
+    const ownKey = await credentialKey(this.#deps.keystore, row.id, false);
+    return (await open(() => ownKey.key, ctx, inner)).toString('utf8');
+  }
+}
+
+/** A base URL: https, no credentials, query or fragment; on the provider's hosts unless generic. */
+function checkBaseUrl(provider: Provider, input: string | undefined): string | null {
+  if (input === undefined) {
+    if (provider.needsBaseUrl) throw new AppError('invalid_request', `a ${provider.name} credential needs a baseUrl`);
+    return null;
+  }
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new AppError('invalid_request', 'baseUrl is not a URL');
+  }
+  if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) {
+    throw new AppError('invalid_request', 'baseUrl must be an https URL without credentials, query or fragment');
+  }
+  if (!provider.needsBaseUrl && (!provider.hosts.includes(url.hostname) || url.port !== '')) {
+    throw new AppError('invalid_request', `baseUrl must be on one of ${provider.name}'s hosts`);
+  }
+  return url.pathname.endsWith('/') ? url.href : `${url.href}/`;
+}

@@ -1,0 +1,15 @@
+// The vault's jobs: ids only in their payloads, as every job's (jobs/contracts.ts).
+import { z } from 'zod';
+import { defineJob } from '../jobs/contracts.ts';
+
+const actionRef = z.object({ tenantId: z.uuid(), actionId: z.uuid() });
+
+/** Sent with each proposal, due when it expires: marks it expired if nobody decided. */
+export const ACTION_EXPIRE = defineJob({ name: 'actions.expire', payload: actionRef, retryLimit: 5 });
+
+/**
+ * Sent with each approval, due once the call must have ended (the call's deadline and a margin):
+ * an action still approved is run (its server died before starting it); one still executing is
+ * declared failed, `interrupted` (its server died during the call). Never a second call.
+ */
+export const ACTION_RECOVER = defineJob({ name: 'actions.recover', payload: actionRef, retryLimit: 5 });
