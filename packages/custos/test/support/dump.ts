@@ -19,3 +19,16 @@ export async function dumpEveryTable(config: Config): Promise<Map<string, string
     await owner.close();
   }
 }
+
+/**
+ * The dump as texts to scan for planted values, each table twice: as dumped, and with its bytea
+ * values (which a dump shows as hex) decoded, so that a value stored as bytes is found too.
+ */
+export async function dumpTexts(config: Config): Promise<Record<string, string>> {
+  const texts: Record<string, string> = {};
+  for (const [table, rows] of await dumpEveryTable(config)) {
+    texts[table] = rows;
+    texts[`${table} (bytes)`] = [...rows.matchAll(/\\x([0-9a-f]+)/g)].map((m) => Buffer.from(m[1]!, 'hex').toString('latin1')).join('\n');
+  }
+  return texts;
+}
