@@ -58,6 +58,11 @@ async function serve(): Promise<Server> {
   return { child, exited };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test reads bodies it just asserted on
+async function json(response: Promise<Response>): Promise<any> {
+  return (await response).json();
+}
+
 async function send(method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<Response> {
   return fetch(`${origin}${url}`, {
     method,
@@ -74,13 +79,13 @@ describe(`an execution interrupted by a crash on ${ENGINE}`, () => {
       expect(signUp.status).toBe(200);
       const cookie = signUp.headers.getSetCookie().find((c) => c.startsWith('custos_session='))!.split(';')[0]!;
       const browser = { cookie, origin };
-      const credential = await (await send('POST', '/v1/credentials', browser, { provider: 'generic', label: 'Peer', secret: 'crash-secret-0123456789', baseUrl: `${peer.origin}/` })).json();
-      const { key } = await (await send('POST', '/v1/api-keys', browser, { name: 'agent', scopes: ['read', 'write'] })).json();
+      const credential = await json(send('POST', '/v1/credentials', browser, { provider: 'generic', label: 'Peer', secret: 'crash-secret-0123456789', baseUrl: `${peer.origin}/` }));
+      const { key } = await json(send('POST', '/v1/api-keys', browser, { name: 'agent', scopes: ['read', 'write'] }));
       const agent = { authorization: `Bearer ${key}` };
 
       // The provider takes the request and never answers.
       const arrived = new Promise<void>((resolve) => peer.answer(() => resolve()));
-      const action = await (await send('POST', '/v1/actions', agent, { credentialId: credential.id, summary: 'Restart web', operation: { method: 'POST', url: `${peer.origin}/restart`, body: {} } })).json();
+      const action = await json(send('POST', '/v1/actions', agent, { credentialId: credential.id, summary: 'Restart web', operation: { method: 'POST', url: `${peer.origin}/restart`, body: {} } }));
       expect(action.status).toBe('proposed');
       const approval = send('POST', `/v1/actions/${action.id}/approve`, browser, { operationHash: action.operationHash }).catch(() => 'connection lost');
       await arrived;
@@ -94,7 +99,7 @@ describe(`an execution interrupted by a crash on ${ENGINE}`, () => {
       let view: { status: string; reason: string | null; execution: unknown };
       do {
         await new Promise((resolve) => setTimeout(resolve, 250));
-        view = await (await send('GET', `/v1/actions/${action.id}`, agent)).json();
+        view = await json(send('GET', `/v1/actions/${action.id}`, agent));
       } while (view.status === 'executing' && Date.now() < deadline);
       expect(view).toMatchObject({ status: 'failed', reason: 'interrupted', execution: null });
       // Well past the recovery: still the one call.
