@@ -3,6 +3,7 @@
 import { errorFrom } from './errors.ts';
 import { Conversations, Traces } from './data.ts';
 import { Auth, Me, ApiKeys, Workspaces } from './identity.ts';
+import { Actions, Credentials } from './vault.ts';
 
 export interface ClientOptions {
   /** The custos public URL, e.g. https://custos.example.com */
@@ -41,6 +42,8 @@ export class CustosClient {
   readonly apiKeys: ApiKeys;
   readonly conversations: Conversations;
   readonly traces: Traces;
+  readonly credentials: Credentials;
+  readonly actions: Actions;
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -51,6 +54,8 @@ export class CustosClient {
     this.apiKeys = new ApiKeys(this);
     this.conversations = new Conversations(this);
     this.traces = new Traces(this);
+    this.credentials = new Credentials(this);
+    this.actions = new Actions(this);
   }
 
   /** The process is up. */

@@ -2,6 +2,7 @@
 // OpenTelemetry exporter pointed at `<baseUrl>/otlp` with an API key, not through this client.
 import type { CustosClient } from './client.ts';
 import type { List } from './identity.ts';
+import { id, query } from './paths.ts';
 
 export type MessageRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 /** Text, or structured content (parts, tool calls) as any JSON array or object. */
@@ -73,17 +74,8 @@ export interface SpanNode {
 }
 export interface TraceFilters extends PageOptions { from?: Date | string; to?: Date | string; service?: string; model?: string }
 
-const id = (value: string) => encodeURIComponent(value);
 const idempotency = (options: WriteOptions = {}): Record<string, string> => (options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {});
 
-function query(params: Record<string, string | number | Date | undefined>): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined) search.set(key, value instanceof Date ? value.toISOString() : String(value));
-  }
-  const text = search.toString();
-  return text ? `?${text}` : '';
-}
 
 export class Conversations {
   readonly #c: CustosClient;

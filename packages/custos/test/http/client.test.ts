@@ -4,18 +4,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
+import { startProviderPeer, type ProviderPeer } from '../support/provider-peer.ts';
+import { vaultConfig } from '../vault/support.ts';
 
 let t: TestApp;
 let baseUrl: string;
+let peer: ProviderPeer;
 
 beforeAll(async () => {
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}`;
   // The public URL is where the SDK calls from: session writes must carry it as their Origin.
-  t = await startTestApp({ config: { port, publicUrl: new URL(baseUrl) } });
+  peer = await startProviderPeer();
+  t = await startTestApp({ config: { port, publicUrl: new URL(baseUrl), vault: vaultConfig(peer) } });
   await t.app.listen();
 });
-afterAll(async () => t?.close());
+afterAll(async () => {
+  await t?.close();
+  await peer?.close();
+});
 
 describe(`@custos/client on ${ENGINE}`, () => {
   it('reads health and readiness', async () => {
@@ -87,5 +94,27 @@ describe(`@custos/client on ${ENGINE}`, () => {
     expect(tree.spans[0]!.children[0]).toMatchObject({ name: 'chat', model: 'gpt-sdk' });
     await agent.traces.delete(traceId);
     await expect(agent.traces.get(traceId)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('P-ACT-1, P-ENC-3: a credential, a proposal by an agent, an approval by a person and the workflow log, through the SDK', async () => {
+    const person = new CustosClient({ baseUrl, keepSession: true });
+    await person.auth.signUp({ email: `sdk-vault-${Date.now()}@example.test`, password: 'correct horse battery' });
+    const credential = await person.credentials.create({ provider: 'generic', label: 'Peer', secret: 'sdk-secret-0123456789abcd', baseUrl: `${peer.origin}/sdk/` });
+    expect(credential).toMatchObject({ provider: 'generic', lastFour: 'abcd' });
+    const { key } = await person.apiKeys.create({ name: 'agent', scopes: ['read', 'write'] });
+    const agent = new CustosClient({ baseUrl, apiKey: key });
+    expect((await agent.credentials.list()).items.map((c) => c.id)).toEqual([credential.id]);
+
+    const proposed = await agent.actions.propose({ credentialId: credential.id, summary: 'Scale up', operation: { method: 'POST', url: `${peer.origin}/sdk/scale`, body: { replicas: 2 } } });
+    await expect(agent.actions.approve(proposed.id, proposed.operationHash)).rejects.toMatchObject({ status: 403, code: 'session_required' });
+    const done = await person.actions.approve(proposed.id, proposed.operationHash);
+    expect(done).toMatchObject({ status: 'succeeded', responseStatus: 200 });
+    expect((await agent.actions.get(proposed.id)).execution?.request.headers.authorization).toBe('Bearer [REDACTED]');
+    expect((await agent.actions.list({ status: 'succeeded' })).items.map((a) => a.id)).toEqual([proposed.id]);
+    const replay = await agent.actions.replay(proposed.id);
+    expect(await person.actions.reject(replay.id)).toMatchObject({ status: 'rejected' });
+    await person.credentials.delete(credential.id);
+    await expect(agent.credentials.get(credential.id)).rejects.toMatchObject({ status: 404 });
+    expect(peer.received.filter((r) => r.url === '/sdk/scale')).toHaveLength(1);
   });
 });
