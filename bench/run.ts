@@ -1,5 +1,6 @@
 // npm run bench: every benchmark, each printing its figures and ratios to its own baseline.
 // npm run bench -- ingest crypto: only those.
+import { benchActionExecute } from './action-execute.ts';
 import { benchAuth } from './auth.ts';
 import { benchCrypto } from './crypto.ts';
 import { benchHttpRequest } from './http-request.ts';
@@ -16,6 +17,7 @@ const all: Record<string, () => Promise<void>> = {
   auth: benchAuth,
   'ingest-otlp': benchIngestOtlp,
   'ingest-messages': benchIngestMessages,
+  'action-execute': benchActionExecute,
 };
 const chosen = process.argv.slice(2);
 for (const [name, bench] of Object.entries(all)) {

@@ -87,6 +87,19 @@ function errorCode(err: unknown): string | undefined {
 }
 
 /** Sends one request and reads the whole (capped) response; never follows a redirect. */
+// Building a context parses every trusted root certificate (about 10 ms): once per set of CAs.
+const secureContexts = new Map<string, tls.SecureContext>();
+
+function secureContextFor(extraCa: string | undefined): tls.SecureContext {
+  const key = extraCa ?? '';
+  let context = secureContexts.get(key);
+  if (!context) {
+    context = tls.createSecureContext({ ...(extraCa ? { ca: [...tls.rootCertificates, extraCa] } : {}), minVersion: 'TLSv1.2' });
+    secureContexts.set(key, context);
+  }
+  return context;
+}
+
 export async function sendOutbound(request: OutboundRequest, policy: EgressPolicy, signal?: AbortSignal): Promise<OutboundResponse> {
   const allowed = parseAllowedRanges(policy.allowedRanges);
   const { url } = request;
@@ -155,9 +168,8 @@ export async function sendOutbound(request: OutboundRequest, policy: EgressPolic
         lookup: guardedLookup(allowed),
         // SNI may only name a host (RFC 6066); Node warns if given an IP.
         ...(isLiteral ? {} : { servername: hostname }),
-        ca: policy.extraCa ? [...tls.rootCertificates, policy.extraCa] : undefined,
+        secureContext: secureContextFor(policy.extraCa),
         rejectUnauthorized: true,
-        minVersion: 'TLSv1.2',
       });
     } catch (err) {
       // Node refuses bad methods and header names or values synchronously (ERR_INVALID_CHAR, ...).
