@@ -78,6 +78,9 @@ export function checkOperation(
   }
   if (target.baseUrl) {
     const base = new URL(target.baseUrl);
+    // The URL parser resolves dot segments, but a server may decode an escaped slash or dot after
+    // the prefix was checked (`/api/..%2Fadmin`): such escapes are refused under a base URL.
+    if (/%(2f|5c|2e)/i.test(url.pathname)) throw refuse('escaped_path', 'the operation URL escapes a slash, backslash or dot in its path');
     if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) {
       throw refuse('outside_base_url', "the operation URL is not under the credential's base URL");
     }

@@ -47,6 +47,10 @@ describe(`egress of actions on ${ENGINE}`, () => {
     const generic = await addCredential(allowing, crew, { provider: 'generic', label: 'Peer', secret: 'generic-secret-0123456789', baseUrl: `${peer.origin}/api/` });
     expect(await refusedProposal(allowing, crew, generic, { method: 'GET', url: `${decoy.origin}/api/x` })).toBe('outside_base_url');
     expect(await refusedProposal(allowing, crew, generic, { method: 'GET', url: `${peer.origin}/admin` })).toBe('outside_base_url');
+    expect(await refusedProposal(allowing, crew, generic, { method: 'GET', url: `${peer.origin}/api/../admin` })).toBe('outside_base_url');
+    expect(await refusedProposal(allowing, crew, generic, { method: 'GET', url: `${peer.origin}/api/%2e%2e/admin` })).toBe('outside_base_url');
+    expect(await refusedProposal(allowing, crew, generic, { method: 'GET', url: `${peer.origin}/api/..%2Fadmin` })).toBe('escaped_path');
+    expect(await refusedProposal(allowing, crew, generic, { method: 'GET', url: `${peer.origin}/api-evil/x` })).toBe('outside_base_url');
 
     const metadata = await addCredential(allowing, crew, { provider: 'generic', label: 'Metadata', secret: 'generic-secret-0123456789', baseUrl: 'https://169.254.169.254/latest/' });
     expect(await refusedProposal(allowing, crew, metadata, { method: 'GET', url: 'https://169.254.169.254/latest/meta-data' })).toBe('address_not_allowed');
