@@ -61,7 +61,7 @@ export class Actions {
   async propose(actor: VaultActor, input: ProposalInput): Promise<ActionView> {
     if (!can(actor.role, 'action', 'propose')) throw new AppError('forbidden', 'your role cannot propose actions');
     return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
-      const stored = await this.#deps.credentials.stored(trx, input.credentialId);
+      const stored = await this.#deps.credentials.stored(trx, input.credentialId, 'share');
       if (!stored) throw credentialNotFound();
       const operation = checkOperation(input.operation, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
       return this.#insertProposal(trx, actor, { credentialId: input.credentialId, provider: stored.provider.name, summary: input.summary, operation, replayOf: null });
@@ -75,11 +75,11 @@ export class Actions {
       const row = await this.#row(trx, id);
       if (!TERMINAL.includes(row.status)) throw new AppError('conflict', 'only a finished action can be replayed', { status: row.status });
       if (!row.credential_id) throw new AppError('credential_missing', 'the credential of this action was deleted');
-      const stored = await this.#deps.credentials.stored(trx, row.credential_id);
+      const stored = await this.#deps.credentials.stored(trx, row.credential_id, 'share');
       if (!stored) throw new AppError('credential_missing', 'the credential of this action was deleted');
       const summary = (await this.#deps.sealer.open(trx, actionContext(actor.workspaceId, id, 'summary'), row.summary)).toString('utf8');
       const operation = await openOperation(this.#deps.sealer, trx, actor.workspaceId, row);
-      // Checked again: the operator's allowed ranges or the credential's base URL may have changed.
+      // Checked again: the operator's providers or allowed ranges may have changed since.
       const checked = checkOperation({ ...operation, body: operation.body ?? undefined }, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
       return this.#insertProposal(trx, actor, { credentialId: row.credential_id, provider: row.provider, summary, operation: checked, replayOf: id });
     });
@@ -91,7 +91,10 @@ export class Actions {
     return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
       let query = trx.selectFrom('actions').selectAll().select(exactCreatedAt.as('position'))
         .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filters.limit + 1);
-      if (filters.status) query = query.where('status', '=', filters.status);
+      // As the views show them: a proposal past its expiry is expired, even before the job marks it.
+      if (filters.status === 'expired') query = query.where((eb) => eb.or([eb('status', '=', 'expired'), eb.and([eb('status', '=', 'proposed'), eb('expires_at', '<=', new Date())])]));
+      else if (filters.status === 'proposed') query = query.where('status', '=', 'proposed').where('expires_at', '>', new Date());
+      else if (filters.status) query = query.where('status', '=', filters.status);
       if (filters.credentialId) query = query.where('credential_id', '=', filters.credentialId);
       if (after) query = query.where(createdBefore(after));
       const rows = await query.execute();
@@ -123,6 +126,10 @@ export class Actions {
       if (!sameHash(operationHash(id, row.credential_id, operation), shownHash)) {
         throw new AppError('operation_hash_mismatch', 'the operation is not the one whose hash was approved; read the action again');
       }
+      // Checked again as it stands now: the operator's providers or allowed ranges may have changed since.
+      const stored = row.credential_id ? await this.#deps.credentials.stored(trx, row.credential_id, 'share') : null;
+      if (!stored) throw new AppError('credential_missing', 'the credential of this action was deleted');
+      checkOperation({ ...operation, body: operation.body ?? undefined }, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
       await trx.updateTable('actions').set({ status: 'approved', decided_by: actor.personId, decided_at: new Date(), updated_at: new Date() })
         .where('id', '=', id).execute();
       await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.approved', targetType: 'action', targetId: id, details: { provider: row.provider, method: row.method } });

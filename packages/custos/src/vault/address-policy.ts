@@ -56,6 +56,8 @@ export function classify(ip: string, allowed: AllowedRanges): string | null {
     if (base.kind() === address.kind() && address.match(base, bits)) return null;
   }
   const range = address.range();
+  // IPv4-compatible IPv6 (::a.b.c.d, deprecated) embeds an IPv4 address; ipaddr.js calls it unicast.
+  if (range === 'unicast' && address.kind() === 'ipv6' && address.match(ipaddr.parseCIDR('::/96'))) return 'ipv4Compatible';
   // Anything but public unicast is refused, including the IPv6 forms that embed an IPv4 address
   // (6to4, Teredo, NAT64/rfc6052): they could carry a private one through a translator.
   return range === 'unicast' ? null : range;

@@ -1,6 +1,7 @@
 // Provider credentials (P-ENC-3): a workspace's keys to its model providers and cloud accounts.
 // The secret is sealed before it is written and no route ever returns it; deleting a credential
 // deletes the row at once and shreds its own secret (P-RET-2), so a backup of the row opens nothing.
+import ipaddr from 'ipaddr.js';
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
@@ -68,6 +69,8 @@ export interface CredentialsDeps {
   keystore: Keystore;
   audit: AuditTrail;
   providers: ProviderRegistry;
+  /** Refusal reason for an address literal, null when actions may reach it (egress policy). */
+  addressRefused: (ip: string) => string | null;
 }
 
 export class Credentials {
@@ -81,7 +84,7 @@ export class Credentials {
     if (!can(actor.role, 'credential', 'create')) throw new AppError('forbidden', 'your role cannot add credentials');
     const provider = this.#deps.providers.get(input.provider);
     if (!provider) throw new AppError('invalid_request', 'unknown provider', { providers: this.#deps.providers.names() });
-    const baseUrl = checkBaseUrl(provider, input.baseUrl);
+    const baseUrl = checkBaseUrl(provider, input.baseUrl, this.#deps.addressRefused);
     const id = newId();
     // The credential's own secret lives in the keystore, outside the database, like a tenant's.
     const ownKey = await credentialKey(this.#deps.keystore, id, true);
@@ -125,6 +128,9 @@ export class Credentials {
   async delete(actor: VaultActor, id: string): Promise<void> {
     if (!can(actor.role, 'credential', 'delete')) throw new AppError('forbidden', 'your role cannot delete credentials');
     await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+      // Locked first: a proposal naming it either committed before (and is voided here) or waits and finds it gone.
+      const locked = await trx.selectFrom('credentials').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!locked) throw credentialNotFound();
       const voided = await trx.updateTable('actions').set({ status: 'voided', reason: 'credential_deleted', updated_at: new Date() })
         .where('credential_id', '=', id).where('status', '=', 'proposed').returning('id').execute();
       const deleted = await trx.deleteFrom('credentials').where('id', '=', id).returning('provider').executeTakeFirst();
@@ -137,9 +143,14 @@ export class Credentials {
     await shredCredentialKey(this.#deps.keystore, id);
   }
 
-  /** The stored credential and its provider, inside the caller's tenant transaction. */
-  async stored(trx: VaultTrx, id: string): Promise<StoredCredential | null> {
-    const row = await trx.selectFrom('credentials').selectAll().where('id', '=', id).executeTakeFirst();
+  /**
+   * The stored credential and its provider, inside the caller's tenant transaction. `share` locks
+   * the row until commit, so that a deletion waits for a proposal naming it (and then voids it).
+   */
+  async stored(trx: VaultTrx, id: string, lock?: 'share'): Promise<StoredCredential | null> {
+    let query = trx.selectFrom('credentials').selectAll().where('id', '=', id);
+    if (lock) query = query.forShare();
+    const row = await query.executeTakeFirst();
     if (!row) return null;
     const provider = this.#deps.providers.get(row.provider);
     if (!provider) throw new AppError('credential_missing', 'the provider of this credential is no longer configured');
@@ -156,7 +167,7 @@ export class Credentials {
 }
 
 /** A base URL: https, no credentials, query or fragment; on the provider's hosts unless generic. */
-function checkBaseUrl(provider: Provider, input: string | undefined): string | null {
+function checkBaseUrl(provider: Provider, input: string | undefined, addressRefused: (ip: string) => string | null): string | null {
   if (input === undefined) {
     if (provider.needsBaseUrl) throw new AppError('invalid_request', `a ${provider.name} credential needs a baseUrl`);
     return null;
@@ -173,5 +184,10 @@ function checkBaseUrl(provider: Provider, input: string | undefined): string | n
   if (!provider.needsBaseUrl && (!provider.hosts.includes(url.hostname) || url.port !== '')) {
     throw new AppError('invalid_request', `baseUrl must be on one of ${provider.name}'s hosts`);
   }
-  return url.pathname.endsWith('/') ? url.href : `${url.href}/`;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (ipaddr.isValid(host) && addressRefused(host)) throw new AppError('invalid_request', 'baseUrl names an address actions may not reach');
+  const href = url.pathname.endsWith('/') ? url.href : `${url.href}/`;
+  // Normalised (escaped, punycoded), a URL can grow past what the columns hold.
+  if (host.length > 253 || href.length > 2048) throw new AppError('invalid_request', 'baseUrl is too long');
+  return href;
 }

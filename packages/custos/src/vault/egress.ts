@@ -86,7 +86,6 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Sends one request and reads the whole (capped) response; never follows a redirect. */
 // Building a context parses every trusted root certificate (about 10 ms): once per set of CAs.
 const secureContexts = new Map<string, tls.SecureContext>();
 
@@ -100,6 +99,7 @@ function secureContextFor(extraCa: string | undefined): tls.SecureContext {
   return context;
 }
 
+/** Sends one request and reads the whole (capped) response; never follows a redirect. */
 export async function sendOutbound(request: OutboundRequest, policy: EgressPolicy, signal?: AbortSignal): Promise<OutboundResponse> {
   const allowed = parseAllowedRanges(policy.allowedRanges);
   const { url } = request;
@@ -158,7 +158,8 @@ export async function sendOutbound(request: OutboundRequest, policy: EgressPolic
     cancel.addEventListener('abort', onAbort, { once: true });
 
     try {
-      req = https.request({
+      // secureContext reaches tls.connect though https.RequestOptions does not declare it.
+      const options: https.RequestOptions & { secureContext: tls.SecureContext } = {
         method: request.method,
         host: hostname,
         port: url.port === '' ? 443 : Number(url.port),
@@ -170,7 +171,8 @@ export async function sendOutbound(request: OutboundRequest, policy: EgressPolic
         ...(isLiteral ? {} : { servername: hostname }),
         secureContext: secureContextFor(policy.extraCa),
         rejectUnauthorized: true,
-      });
+      };
+      req = https.request(options);
     } catch (err) {
       // Node refuses bad methods and header names or values synchronously (ERR_INVALID_CHAR, ...).
       finish(new EgressError('invalid_request', errorCode(err)));

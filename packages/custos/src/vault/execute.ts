@@ -10,7 +10,9 @@ import { isAppError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Sealer } from '../crypto/index.ts';
 import { withTenant } from '../db/tenant.ts';
+import type { JobQueue } from '../jobs/queue.ts';
 import { actionContext, openOperation, type ExecutionLog } from './action-view.ts';
+import { ACTION_RECOVER } from './jobs.ts';
 import { EgressError, sendOutbound, type EgressPolicy, type OutboundRequest, type OutboundResponse } from './egress.ts';
 import type { Operation } from './operation.ts';
 import { REDACTED } from './scrub.ts';
@@ -24,10 +26,19 @@ export interface ExecutorDeps {
   secrets: Secrets;
   egress: EgressPolicy;
   log: Logger;
+  queue: JobQueue;
+  /**
+   * A call not started this long after its claim is not started at all; the recovery job waits
+   * this long past the call's deadline, counted from the claim. Together: a call the recovery job
+   * declares interrupted has either ended or never begun, and will not begin.
+   */
+  startWithinSeconds: number;
 }
 
 interface Claimed {
   id: string;
+  /** performance.now() when the claim committed. */
+  claimedAt: number;
   credentialId: string | null;
   approvedBy: string | null;
   operation: Operation;
@@ -60,8 +71,9 @@ export class Executor {
         action: 'action.executing', ...(row.decided_by ? { actorId: row.decided_by } : {}), targetType: 'action', targetId: id,
         details: { provider: row.provider, method: row.method },
       });
-      return { id, credentialId: row.credential_id, approvedBy: row.decided_by, operation: await openOperation(this.#deps.sealer, trx, tenantId, row) };
+      return { id, credentialId: row.credential_id, approvedBy: row.decided_by, operation: await openOperation(this.#deps.sealer, trx, tenantId, row), claimedAt: 0 };
     });
+    if (claimed) claimed.claimedAt = performance.now();
     if (!claimed) return;
     await this.#finish(tenantId, claimed, await this.#call(tenantId, claimed));
   }
@@ -69,11 +81,16 @@ export class Executor {
   /** The recovery job (jobs.ts, ACTION_RECOVER). */
   async recover(tenantId: string, id: string): Promise<void> {
     const row = await withTenant(this.#deps.db, tenantId, (trx) =>
-      trx.selectFrom('actions').select(['status', 'decided_by']).where('id', '=', id).executeTakeFirst());
+      trx.selectFrom('actions').select(['status', 'decided_by', 'started_at']).where('id', '=', id).executeTakeFirst());
     if (row?.status === 'approved') return this.run(tenantId, id);
-    if (row?.status === 'executing') {
-      await this.#finish(tenantId, { id, approvedBy: row.decided_by }, { status: 'failed', reason: 'interrupted', responseStatus: null, log: null });
+    if (row?.status !== 'executing') return;
+    // Too early if the claim came late (a slow transaction after the approval): look again then.
+    const endsBy = (row.started_at?.getTime() ?? 0) + (this.#deps.egress.timeoutMs + this.#deps.startWithinSeconds * 1000);
+    if (endsBy > Date.now()) {
+      await this.#deps.queue.enqueue(this.#deps.db, ACTION_RECOVER, { tenantId, actionId: id }, { startAfterSeconds: Math.ceil((endsBy - Date.now()) / 1000) + 1 });
+      return;
     }
+    await this.#finish(tenantId, { id, approvedBy: row.decided_by }, { status: 'failed', reason: 'interrupted', responseStatus: null, log: null });
   }
 
   async #call(tenantId: string, claimed: Claimed): Promise<Outcome> {
@@ -86,6 +103,11 @@ export class Executor {
         async (secret) => {
           const request = outboundRequest(claimed.operation, secret);
           const sent = { method: request.method, url: secret.scrubber.text(request.url.href), headers: redactedHeaders(request.headers, secret) };
+          if (performance.now() - claimed.claimedAt > this.#deps.startWithinSeconds * 1000) {
+            // The recovery job may already count this call as interrupted: it must not begin.
+            const log: ExecutionLog = { request: sent, response: null, remoteAddress: null, firstByteMs: null, durationMs: 0, error: 'not_started' };
+            return { status: 'failed', reason: 'not_started', responseStatus: null, log };
+          }
           try {
             return outcomeOf(sent, await sendOutbound(request, this.#deps.egress), secret);
           } catch (err) {
@@ -139,6 +161,8 @@ function outboundRequest(operation: Operation, secret: OpenedSecret): OutboundRe
   }
   const { header, scheme } = secret.provider.auth;
   headers[header] = scheme ? `${scheme} ${secret.value}` : secret.value;
+  // Compressed, an echo of the secret would pass the scrubber.
+  headers['accept-encoding'] = 'identity';
   return { method: operation.method, url: new URL(operation.url), headers, body };
 }
 
@@ -152,9 +176,11 @@ function redactedHeaders(headers: Readonly<Record<string, string>>, secret: Open
 function outcomeOf(sent: ExecutionLog['request'], response: OutboundResponse, secret: OpenedSecret): Outcome {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(response.headers)) {
-    headers[name] = Array.isArray(value) ? value.map((item) => secret.scrubber.text(item)) : secret.scrubber.text(value);
+    headers[secret.scrubber.text(name)] = Array.isArray(value) ? value.map((item) => secret.scrubber.text(item)) : secret.scrubber.text(value);
   }
-  const body = secret.scrubber.bytes(response.body);
+  // A body encoded despite `accept-encoding: identity` cannot be scrubbed: it is not kept.
+  const encoding = String(response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const body = encoding === 'identity' ? secret.scrubber.bytes(response.body) : Buffer.alloc(0);
   let text: string | null;
   try {
     text = utf8.decode(body);

@@ -26,7 +26,7 @@ export { Secrets, type OpenedSecret, type SecretUse } from './use-secret.ts';
 
 /** Responses are kept up to this size in the workflow log; the rest is cut (and says so). */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
-// The recovery job runs this long after the call's deadline: time for the executing server to record the outcome.
+// A call starts within this long of its claim, and the recovery job waits this long past the call's deadline.
 const RECOVERY_MARGIN_SECONDS = 5;
 
 export interface VaultDeps {
@@ -58,12 +58,13 @@ export function createVault(deps: VaultDeps): Vault {
     timeoutMs: deps.config.actionTimeoutSeconds * 1000,
     maxResponseBytes: MAX_RESPONSE_BYTES,
   };
-  const credentials = new Credentials({ db, sealer: deps.sealer, keystore: deps.keystore, audit: deps.audit, providers });
+  const addressRefused = (ip: string) => refusedReason(ip, egress);
+  const credentials = new Credentials({ db, sealer: deps.sealer, keystore: deps.keystore, audit: deps.audit, providers, addressRefused });
   const secrets = new Secrets({ db, audit: deps.audit, credentials, providers });
-  const executor = new Executor({ db, sealer: deps.sealer, audit: deps.audit, secrets, egress, log: deps.log });
+  const executor = new Executor({ db, sealer: deps.sealer, audit: deps.audit, secrets, egress, log: deps.log, queue: deps.queue, startWithinSeconds: RECOVERY_MARGIN_SECONDS });
   const actions = new Actions({
     db, sealer: deps.sealer, audit: deps.audit, queue: deps.queue, credentials, executor,
-    addressRefused: (ip) => refusedReason(ip, egress),
+    addressRefused,
     ttlSeconds: deps.config.actionTtlSeconds,
     recoverAfterSeconds: deps.config.actionTimeoutSeconds + RECOVERY_MARGIN_SECONDS,
   });

@@ -11,11 +11,18 @@ import type { Provider } from './providers.ts';
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 export const MAX_BODY_CHARS = 1024 * 1024;
 
-// What the transport sets itself, what would let a request smuggle another, and what carries credentials.
+// Headers a proposal may not set: what the transport sets itself or would let a request smuggle
+// another; what carries credentials; what makes servers run another method or path than the one
+// approved (overrides, forwarding); and what would let a response carry the secret past the
+// scrubber (compressed, or in pieces).
 const FORBIDDEN_HEADERS = new Set([
-  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
+  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect',
   'proxy-authorization', 'proxy-connection', 'authorization',
+  'x-http-method-override', 'x-http-method', 'x-method-override', 'x-original-url', 'x-rewrite-url', 'x-original-method',
+  'forwarded', 'via', 'x-real-ip',
+  'accept-encoding', 'range', 'if-range',
 ]);
+const FORBIDDEN_PREFIXES = ['x-forwarded-', 'proxy-'];
 
 export type JsonBody = string | unknown[] | Record<string, unknown>;
 
@@ -30,7 +37,7 @@ export interface Operation {
 export const operationInput = z.object({
   method: z.enum(HTTP_METHODS),
   url: z.string().min(1).max(8192),
-  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/), z.string().max(8192).regex(/^[^\r\n\0]*$/)).optional(),
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/), z.string().max(8192).regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'printable characters only (what HTTP can carry)')).optional(),
   body: z.union([z.string().max(MAX_BODY_CHARS), z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional(),
 }).strict();
 export type OperationInput = z.infer<typeof operationInput>;
@@ -44,8 +51,8 @@ function normaliseHeaders(input: Record<string, string> | undefined, provider: P
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(input ?? {})) {
     const lower = name.toLowerCase();
-    if (lower in headers) throw refuse('duplicate_header', `the header ${lower} is given twice`);
-    if (FORBIDDEN_HEADERS.has(lower) || lower === provider.auth.header) {
+    if (Object.hasOwn(headers, lower)) throw refuse('duplicate_header', `the header ${lower} is given twice`);
+    if (FORBIDDEN_HEADERS.has(lower) || FORBIDDEN_PREFIXES.some((prefix) => lower.startsWith(prefix)) || lower === provider.auth.header) {
       throw refuse('forbidden_header', `the header ${lower} is set by custos, not by the proposal`);
     }
     headers[lower] = value;
@@ -80,7 +87,9 @@ export function checkOperation(
     const base = new URL(target.baseUrl);
     // The URL parser resolves dot segments, but a server may decode an escaped slash or dot after
     // the prefix was checked (`/api/..%2Fadmin`): such escapes are refused under a base URL.
-    if (/%(2f|5c|2e)/i.test(url.pathname)) throw refuse('escaped_path', 'the operation URL escapes a slash, backslash or dot in its path');
+    // `;` starts path parameters (`/api/..;/admin` is `../admin` to some servers); `%25` hides an
+    // escape from one decoding.
+    if (/%(2f|5c|2e|25)|;/i.test(url.pathname)) throw refuse('escaped_path', 'the operation URL escapes a character or has parameters in its path');
     if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname)) {
       throw refuse('outside_base_url', "the operation URL is not under the credential's base URL");
     }

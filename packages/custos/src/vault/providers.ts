@@ -73,8 +73,22 @@ export class ProviderRegistry {
 /** Reads the operator's providers file; a mistake stops start-up with the file's name, not its contents. */
 export function loadOperatorProviders(file: string | undefined): Provider[] {
   if (!file) return [];
-  const parsed = providersFile.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  let json: unknown;
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    // Not the parser's message: it quotes the file, which may hold what should not be logged.
+    throw new Error(`the providers file ${file} cannot be read as JSON`);
+  }
+  const parsed = providersFile.safeParse(json);
   if (!parsed.success) throw new Error(`the providers file ${file} is not valid: ${parsed.error.issues.map((issue) => issue.path.join('.')).join(', ')}`);
+  for (const entry of parsed.data.providers) {
+    try {
+      new RegExp(entry.secretPattern ?? '', 'g');
+    } catch {
+      throw new Error(`the providers file ${file} has a secretPattern that is not a regular expression (provider ${entry.name})`);
+    }
+  }
   return parsed.data.providers.map((entry) => ({
     name: entry.name,
     hosts: entry.hosts,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
 import { startProviderPeer, type ProviderPeer } from '../support/provider-peer.ts';
-import { addCredential, agent, approve, call, propose, startVaultApp, team, type Team } from './support.ts';
+import { addCredential, agent, approve, call, personIn, propose, startVaultApp, team, type Team } from './support.ts';
 
 let peer: ProviderPeer;
 let decoy: ProviderPeer;
@@ -52,10 +52,13 @@ describe(`egress of actions on ${ENGINE}`, () => {
     expect(await refusedProposal(allowing, crew, generic, { method: 'GET', url: `${peer.origin}/api/..%2Fadmin` })).toBe('escaped_path');
     expect(await refusedProposal(allowing, crew, generic, { method: 'GET', url: `${peer.origin}/api-evil/x` })).toBe('outside_base_url');
 
-    const metadata = await addCredential(allowing, crew, { provider: 'generic', label: 'Metadata', secret: 'generic-secret-0123456789', baseUrl: 'https://169.254.169.254/latest/' });
-    expect(await refusedProposal(allowing, crew, metadata, { method: 'GET', url: 'https://169.254.169.254/latest/meta-data' })).toBe('address_not_allowed');
-    const privateNet = await addCredential(allowing, crew, { provider: 'generic', label: 'Private', secret: 'generic-secret-0123456789', baseUrl: 'https://[::ffff:10.0.0.1]/' });
-    expect(await refusedProposal(allowing, crew, privateNet, { method: 'GET', url: 'https://[::ffff:10.0.0.1]/x' })).toBe('address_not_allowed');
+    // A base URL naming an address actions may not reach is refused when the credential is added.
+    for (const baseUrl of ['https://169.254.169.254/latest/', 'https://[::ffff:10.0.0.1]/', 'https://[::7f00:1]/', 'https://10.1.2.3/']) {
+      const res = await call(allowing, 'POST', '/v1/credentials', personIn(allowing, crew, crew.owner), { provider: 'generic', label: 'Internal', secret: 'generic-secret-0123456789', baseUrl });
+      expect(res.statusCode, baseUrl).toBe(400);
+    }
+    // And a literal in the operation URL is refused at the proposal, whatever the credential.
+    expect(await refusedProposal(allowing, crew, openai, { method: 'GET', url: 'https://169.254.169.254/latest/meta-data' })).toBe('address_not_allowed');
   });
 
   it('P-ACT-1: a DNS name resolving to loopback is refused when it runs, and the peer receives nothing', async () => {
@@ -65,9 +68,9 @@ describe(`egress of actions on ${ENGINE}`, () => {
     const outcome = (await approve(strict, crew, action)).json();
     expect(outcome).toMatchObject({ status: 'failed', reason: 'address_refused', responseStatus: null });
     expect((await call(strict, 'GET', `/v1/actions/${action.id}`, agent(crew))).json().execution).toMatchObject({ error: 'address_refused', response: null });
-    // The same literal the name resolves to is refused at the proposal.
-    const literal = await addCredential(strict, crew, { provider: 'generic', label: 'Loopback', secret: 'generic-secret-0123456789', baseUrl: `${peer.origin}/` });
-    expect(await refusedProposal(strict, crew, literal, { method: 'GET', url: `${peer.origin}/x` })).toBe('address_not_allowed');
+    // The literal the name resolves to is refused as soon as a credential names it.
+    const literal = await call(strict, 'POST', '/v1/credentials', personIn(strict, crew, crew.owner), { provider: 'generic', label: 'Loopback', secret: 'generic-secret-0123456789', baseUrl: `${peer.origin}/` });
+    expect(literal.statusCode).toBe(400);
     expect(peer.received.filter((request) => request.url === '/dns-loopback')).toHaveLength(0);
   });
 
