@@ -66,10 +66,12 @@ export async function actionView(sealer: Sealer, trx: VaultTrx, tenantId: string
   const opener = await sealer.openerFor(trx, tenantId);
   const summary = (await opener(actionContext(tenantId, row.id, 'summary'), row.summary)).toString('utf8');
   const operation = JSON.parse((await opener(actionContext(tenantId, row.id, 'operation'), row.operation)).toString('utf8')) as Operation;
+  const status = effectiveStatus(row);
   const view: ActionView = {
     id: row.id,
-    status: effectiveStatus(row),
-    reason: row.status === 'proposed' && effectiveStatus(row) === 'expired' ? 'expired' : row.reason,
+    status,
+    // Expired before the job marked it: the stored reason is still empty.
+    reason: status !== row.status ? 'expired' : row.reason,
     provider: row.provider,
     credentialId: row.credential_id,
     summary,

@@ -14,9 +14,9 @@ import { createdBefore, createdCursor, decodeCursor, encodeCursor, exactCreatedA
 import { can } from '../identity/index.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { actionContext, actionView, openOperation, type ActionRow, type ActionView } from './action-view.ts';
-import { credentialNotFound, type Credentials, type VaultActor } from './credentials.ts';
+import { credentialNotFound, type Credentials, type StoredCredential, type VaultActor } from './credentials.ts';
 import type { Executor } from './execute.ts';
-import { ACTION_EXPIRE, ACTION_RECOVER } from './jobs.ts';
+import { ACTION_EXPIRE } from './jobs.ts';
 import { checkOperation, operationHash, sameHash, type Operation, type OperationInput } from './operation.ts';
 import type { ActionStatus, VaultTables, VaultTrx } from './tables.ts';
 
@@ -30,8 +30,6 @@ export interface ActionsDeps {
   /** Refusal reason for an address literal, null when actions may reach it (egress policy). */
   addressRefused: (ip: string) => string | null;
   ttlSeconds: number;
-  /** How long after approval an execution that never finished is declared interrupted. */
-  recoverAfterSeconds: number;
 }
 
 export interface ProposalInput {
@@ -63,7 +61,7 @@ export class Actions {
     return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
       const stored = await this.#deps.credentials.stored(trx, input.credentialId, 'share');
       if (!stored) throw credentialNotFound();
-      const operation = checkOperation(input.operation, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
+      const operation = this.#check(input.operation, stored);
       return this.#insertProposal(trx, actor, { credentialId: input.credentialId, provider: stored.provider.name, summary: input.summary, operation, replayOf: null });
     });
   }
@@ -74,14 +72,10 @@ export class Actions {
     return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
       const row = await this.#row(trx, id);
       if (!TERMINAL.includes(row.status)) throw new AppError('conflict', 'only a finished action can be replayed', { status: row.status });
-      if (!row.credential_id) throw new AppError('credential_missing', 'the credential of this action was deleted');
-      const stored = await this.#deps.credentials.stored(trx, row.credential_id, 'share');
-      if (!stored) throw new AppError('credential_missing', 'the credential of this action was deleted');
+      const stored = await this.#credentialOf(trx, row);
       const summary = (await this.#deps.sealer.open(trx, actionContext(actor.workspaceId, id, 'summary'), row.summary)).toString('utf8');
-      const operation = await openOperation(this.#deps.sealer, trx, actor.workspaceId, row);
-      // Checked again: the operator's providers or allowed ranges may have changed since.
-      const checked = checkOperation({ ...operation, body: operation.body ?? undefined }, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
-      return this.#insertProposal(trx, actor, { credentialId: row.credential_id, provider: row.provider, summary, operation: checked, replayOf: id });
+      const operation = this.#check(await openOperation(this.#deps.sealer, trx, actor.workspaceId, row), stored);
+      return this.#insertProposal(trx, actor, { credentialId: stored.row.id, provider: row.provider, summary, operation, replayOf: id });
     });
   }
 
@@ -119,22 +113,18 @@ export class Actions {
   async approve(actor: VaultActor, id: string, shownHash: string): Promise<ActionView> {
     this.#mayDecide(actor);
     const decision = await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
-      const row = await this.#row(trx, id, true);
-      if (row.status !== 'proposed') throw notPending(row.status);
-      if (row.expires_at <= new Date()) return this.#expire(trx, actor.workspaceId, id);
+      const row = await this.#pending(trx, actor.workspaceId, id);
+      if (row === 'expired') return row;
       const operation = await openOperation(this.#deps.sealer, trx, actor.workspaceId, row);
       if (!sameHash(operationHash(id, row.credential_id, operation), shownHash)) {
         throw new AppError('operation_hash_mismatch', 'the operation is not the one whose hash was approved; read the action again');
       }
-      // Checked again as it stands now: the operator's providers or allowed ranges may have changed since.
-      const stored = row.credential_id ? await this.#deps.credentials.stored(trx, row.credential_id, 'share') : null;
-      if (!stored) throw new AppError('credential_missing', 'the credential of this action was deleted');
-      checkOperation({ ...operation, body: operation.body ?? undefined }, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
+      this.#check(operation, await this.#credentialOf(trx, row));
       await trx.updateTable('actions').set({ status: 'approved', decided_by: actor.personId, decided_at: new Date(), updated_at: new Date() })
         .where('id', '=', id).execute();
       await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.approved', targetType: 'action', targetId: id, details: { provider: row.provider, method: row.method } });
       // If this server dies before or during the call, another one finds out from this job.
-      await this.#deps.queue.enqueue(trx, ACTION_RECOVER, { tenantId: actor.workspaceId, actionId: id }, { startAfterSeconds: this.#deps.recoverAfterSeconds });
+      await this.#deps.executor.scheduleRecovery(trx, actor.workspaceId, id);
       return 'approved' as const;
     });
     if (decision === 'expired') throw new AppError('action_expired', 'this proposal expired before it was approved');
@@ -145,9 +135,8 @@ export class Actions {
   async reject(actor: VaultActor, id: string): Promise<ActionView> {
     this.#mayDecide(actor);
     const decision = await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
-      const row = await this.#row(trx, id, true);
-      if (row.status !== 'proposed') throw notPending(row.status);
-      if (row.expires_at <= new Date()) return this.#expire(trx, actor.workspaceId, id);
+      const row = await this.#pending(trx, actor.workspaceId, id);
+      if (row === 'expired') return row;
       await trx.updateTable('actions').set({ status: 'rejected', decided_by: actor.personId, decided_at: new Date(), updated_at: new Date() })
         .where('id', '=', id).execute();
       await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.rejected', targetType: 'action', targetId: id, details: { provider: row.provider } });
@@ -169,6 +158,25 @@ export class Actions {
     // The route admits sessions only; this holds for any other caller of the service too.
     if (actor.kind !== 'session') throw new AppError('session_required', 'only a person signed in may approve or reject an action');
     if (!can(actor.role, 'action', 'approve')) throw new AppError('forbidden', 'your role cannot approve or reject actions');
+  }
+
+  /** The action locked for a decision; 'expired' (and so marked) when it waited too long. */
+  async #pending(trx: VaultTrx, tenantId: string, id: string): Promise<ActionRow | 'expired'> {
+    const row = await this.#row(trx, id, true);
+    if (row.status !== 'proposed') throw notPending(row.status);
+    return row.expires_at <= new Date() ? this.#expire(trx, tenantId, id) : row;
+  }
+
+  /** The action's credential, locked against deletion until commit. */
+  async #credentialOf(trx: VaultTrx, row: ActionRow): Promise<StoredCredential> {
+    const stored = row.credential_id ? await this.#deps.credentials.stored(trx, row.credential_id, 'share') : null;
+    if (!stored) throw new AppError('credential_missing', 'the credential of this action was deleted');
+    return stored;
+  }
+
+  /** Where the operation may go, as the credential and the operator's settings stand now. */
+  #check(operation: OperationInput | Operation, stored: StoredCredential): Operation {
+    return checkOperation(operation, { provider: stored.provider, baseUrl: stored.row.base_url, addressRefused: this.#deps.addressRefused });
   }
 
   async #expire(trx: VaultTrx, tenantId: string, id: string): Promise<'expired'> {

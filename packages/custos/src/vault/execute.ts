@@ -17,7 +17,7 @@ import { EgressError, sendOutbound, type EgressPolicy, type OutboundRequest, typ
 import type { Operation } from './operation.ts';
 import { REDACTED } from './scrub.ts';
 import type { OpenedSecret, Secrets } from './use-secret.ts';
-import type { VaultTables } from './tables.ts';
+import type { VaultTables, VaultTrx } from './tables.ts';
 
 export interface ExecutorDeps {
   db: Kysely<VaultTables>;
@@ -62,7 +62,7 @@ export class Executor {
 
   /** Runs the action if it is approved and nobody has started it; otherwise does nothing. */
   async run(tenantId: string, id: string): Promise<void> {
-    const claimed = await withTenant(this.#deps.db, tenantId, async (trx): Promise<Claimed | null> => {
+    const claimed = await withTenant(this.#deps.db, tenantId, async (trx): Promise<Omit<Claimed, 'claimedAt'> | null> => {
       const row = await trx.updateTable('actions').set({ status: 'executing', started_at: new Date(), updated_at: new Date() })
         .where('id', '=', id).where('status', '=', 'approved')
         .returning(['id', 'credential_id', 'decided_by', 'provider', 'method', 'operation']).executeTakeFirst();
@@ -71,11 +71,19 @@ export class Executor {
         action: 'action.executing', ...(row.decided_by ? { actorId: row.decided_by } : {}), targetType: 'action', targetId: id,
         details: { provider: row.provider, method: row.method },
       });
-      return { id, credentialId: row.credential_id, approvedBy: row.decided_by, operation: await openOperation(this.#deps.sealer, trx, tenantId, row), claimedAt: 0 };
+      return { id, credentialId: row.credential_id, approvedBy: row.decided_by, operation: await openOperation(this.#deps.sealer, trx, tenantId, row) };
     });
-    if (claimed) claimed.claimedAt = performance.now();
     if (!claimed) return;
-    await this.#finish(tenantId, claimed, await this.#call(tenantId, claimed));
+    const call = { ...claimed, claimedAt: performance.now() };
+    await this.#finish(tenantId, call, await this.#call(tenantId, call));
+  }
+
+  /**
+   * Queues the recovery job (ACTION_RECOVER) in the caller's transaction: by default due once a
+   * call claimed now must have ended (its start window and its deadline).
+   */
+  async scheduleRecovery(executor: Kysely<VaultTables> | VaultTrx, tenantId: string, id: string, afterMs = this.#deps.egress.timeoutMs + this.#deps.startWithinSeconds * 1000): Promise<void> {
+    await this.#deps.queue.enqueue(executor, ACTION_RECOVER, { tenantId, actionId: id }, { startAfterSeconds: Math.ceil(afterMs / 1000) });
   }
 
   /** The recovery job (jobs.ts, ACTION_RECOVER). */
@@ -85,11 +93,8 @@ export class Executor {
     if (row?.status === 'approved') return this.run(tenantId, id);
     if (row?.status !== 'executing') return;
     // Too early if the claim came late (a slow transaction after the approval): look again then.
-    const endsBy = (row.started_at?.getTime() ?? 0) + (this.#deps.egress.timeoutMs + this.#deps.startWithinSeconds * 1000);
-    if (endsBy > Date.now()) {
-      await this.#deps.queue.enqueue(this.#deps.db, ACTION_RECOVER, { tenantId, actionId: id }, { startAfterSeconds: Math.ceil((endsBy - Date.now()) / 1000) + 1 });
-      return;
-    }
+    const endsBy = (row.started_at?.getTime() ?? 0) + this.#deps.egress.timeoutMs + this.#deps.startWithinSeconds * 1000;
+    if (endsBy > Date.now()) return this.scheduleRecovery(this.#deps.db, tenantId, id, endsBy - Date.now() + 1000);
     await this.#finish(tenantId, { id, approvedBy: row.decided_by }, { status: 'failed', reason: 'interrupted', responseStatus: null, log: null });
   }
 

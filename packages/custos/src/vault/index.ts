@@ -9,7 +9,8 @@ import type { Keystore, Sealer } from '../crypto/index.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { Actions } from './actions.ts';
 import { Credentials } from './credentials.ts';
-import { parseAllowedRanges, refusedReason, type EgressPolicy } from './egress.ts';
+import { classify } from './address-policy.ts';
+import { parseAllowedRanges, type EgressPolicy } from './egress.ts';
 import { Executor } from './execute.ts';
 import { ACTION_EXPIRE, ACTION_RECOVER } from './jobs.ts';
 import { loadOperatorProviders, ProviderRegistry } from './providers.ts';
@@ -51,14 +52,14 @@ export interface Vault {
 export function createVault(deps: VaultDeps): Vault {
   const db = deps.db as Kysely<VaultTables>;
   const providers = new ProviderRegistry(loadOperatorProviders(deps.config.providersFile));
-  parseAllowedRanges(deps.config.egressAllow);
+  const allowed = parseAllowedRanges(deps.config.egressAllow);
   const egress: EgressPolicy = {
     allowedRanges: deps.config.egressAllow,
     ...(deps.config.egressCaFile ? { extraCa: fs.readFileSync(deps.config.egressCaFile, 'utf8') } : {}),
     timeoutMs: deps.config.actionTimeoutSeconds * 1000,
     maxResponseBytes: MAX_RESPONSE_BYTES,
   };
-  const addressRefused = (ip: string) => refusedReason(ip, egress);
+  const addressRefused = (ip: string) => classify(ip, allowed);
   const credentials = new Credentials({ db, sealer: deps.sealer, keystore: deps.keystore, audit: deps.audit, providers, addressRefused });
   const secrets = new Secrets({ db, audit: deps.audit, credentials, providers });
   const executor = new Executor({ db, sealer: deps.sealer, audit: deps.audit, secrets, egress, log: deps.log, queue: deps.queue, startWithinSeconds: RECOVERY_MARGIN_SECONDS });
@@ -66,7 +67,6 @@ export function createVault(deps: VaultDeps): Vault {
     db, sealer: deps.sealer, audit: deps.audit, queue: deps.queue, credentials, executor,
     addressRefused,
     ttlSeconds: deps.config.actionTtlSeconds,
-    recoverAfterSeconds: deps.config.actionTimeoutSeconds + RECOVERY_MARGIN_SECONDS,
   });
   return {
     providers,

@@ -66,7 +66,7 @@ function normaliseHeaders(input: Record<string, string> | undefined, provider: P
  * operator allows. The address a name resolves to is checked again when it runs (egress.ts).
  */
 export function checkOperation(
-  input: OperationInput,
+  input: OperationInput | Operation,
   target: { provider: Provider; baseUrl: string | null; addressRefused: (ip: string) => string | null },
 ): Operation {
   let url: URL;
