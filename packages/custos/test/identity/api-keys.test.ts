@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
-import { asBrowser, createKey, signUp } from '../support/people.ts';
+import { addMember, asBrowser, createKey, signUp } from '../support/people.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -95,7 +95,7 @@ describe(`API keys on ${ENGINE}`, () => {
     const admin = await signUp(t);
     const created = await t.app.http.inject({ method: 'POST', url: '/v1/workspaces', headers: asBrowser(t, owner.cookie), payload: { name: 'Team' } });
     const id = created.json().id as string;
-    await sql`insert into memberships (id, "organizationId", "userId", role, "createdAt") values (${crypto.randomUUID()}, ${id}, ${admin.personId}, 'admin', now())`.execute(t.app.database.db);
+    await addMember(t, id, admin, 'admin');
     const key = await createKey(t.app.http, asBrowser(t, admin.cookie, { 'custos-workspace': id }), ['read', 'write', 'admin']);
     expect((await t.app.http.inject({ url: '/v1/me', headers: bearer(key.key) })).json().scopes).toEqual(['read', 'write', 'admin']);
     await t.app.http.inject({ method: 'PATCH', url: `/v1/workspaces/${id}/members/${admin.personId}`, headers: asBrowser(t, owner.cookie, { 'custos-workspace': id }), payload: { role: 'viewer' } });

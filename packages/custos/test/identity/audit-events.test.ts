@@ -1,6 +1,5 @@
 // P-AUD-1 for identity: sign-up, sign-in, sign-out, sessions, keys, workspaces and roles are in the
 // audit trail (the person's events on the instance chain, a workspace's on its own), and the chains verify.
-import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INSTANCE_CHAIN } from '../../src/audit/index.ts';
@@ -8,7 +7,7 @@ import { withTenant } from '../../src/db/tenant.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { auditActions, verifyAudit } from '../support/audit.ts';
 import { ENGINE } from '../support/database.ts';
-import { asBrowser, createKey, signIn, signUp } from '../support/people.ts';
+import { addMember, asBrowser, createKey, signIn, signUp } from '../support/people.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -42,7 +41,7 @@ describe(`identity events in the audit trail on ${ENGINE}`, () => {
     const id = created.json().id as string;
     const inWs = asBrowser(t, owner.cookie, { 'custos-workspace': id });
     await t.app.http.inject({ method: 'PATCH', url: `/v1/workspaces/${id}`, headers: inWs, payload: { name: 'Audited 2' } });
-    await sql`insert into memberships (id, "organizationId", "userId", role, "createdAt") values (${crypto.randomUUID()}, ${id}, ${member.personId}, 'member', now())`.execute(t.app.database.db);
+    await addMember(t, id, member, 'member');
     await t.app.http.inject({ method: 'PATCH', url: `/v1/workspaces/${id}/members/${member.personId}`, headers: inWs, payload: { role: 'viewer' } });
     const key = await createKey(t.app.http, inWs);
     await t.app.http.inject({ method: 'DELETE', url: `/v1/api-keys/${key.id}`, headers: inWs });

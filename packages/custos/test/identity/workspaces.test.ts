@@ -1,10 +1,9 @@
 // Workspaces with members and roles (P-TEN-2), enforced on every route; the Custos-Workspace header.
 import crypto from 'node:crypto';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
-import { asBrowser, createKey, signUp, type Person } from '../support/people.ts';
+import { addMember, asBrowser, createKey, signUp, type Person } from '../support/people.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -13,10 +12,6 @@ beforeAll(async () => {
 afterAll(async () => t?.close());
 
 /** Adds a person to a workspace with a role, as an accepted invitation will (a later issue). */
-async function addMember(workspaceId: string, person: Person, role: string): Promise<void> {
-  await sql`insert into memberships (id, "organizationId", "userId", role, "createdAt") values (${crypto.randomUUID()}, ${workspaceId}, ${person.personId}, ${role}, now())`.execute(t.app.database.db);
-}
-
 async function sharedWorkspace(owner: Person): Promise<string> {
   const res = await t.app.http.inject({ method: 'POST', url: '/v1/workspaces', headers: asBrowser(t, owner.cookie), payload: { name: 'Team' } });
   expect(res.statusCode).toBe(201);
@@ -44,8 +39,8 @@ describe(`workspaces on ${ENGINE}`, () => {
     const viewer = await signUp(t);
     const member = await signUp(t);
     const id = await sharedWorkspace(owner);
-    await addMember(id, viewer, 'viewer');
-    await addMember(id, member, 'member');
+    await addMember(t, id, viewer, 'viewer');
+    await addMember(t, id, member, 'member');
     const viewerMe = await t.app.http.inject({ url: '/v1/me', headers: inWorkspace(viewer, id) });
     expect(viewerMe.json()).toMatchObject({ workspaceId: id, role: 'viewer', scopes: ['read'] });
     expect((await t.app.http.inject({ url: `/v1/workspaces/${id}/members`, headers: inWorkspace(viewer, id) })).statusCode).toBe(200);
@@ -91,7 +86,7 @@ describe(`workspaces on ${ENGINE}`, () => {
     const owner = await signUp(t);
     const other = await signUp(t);
     const id = await sharedWorkspace(owner);
-    await addMember(id, other, 'member');
+    await addMember(t, id, other, 'member');
     const leave = await t.app.http.inject({ method: 'POST', url: `/v1/workspaces/${id}/leave`, headers: asBrowser(t, owner.cookie) });
     expect(leave.statusCode).toBe(409);
     expect(leave.json().error.code).toBe('sole_owner');
@@ -109,7 +104,7 @@ describe(`workspaces on ${ENGINE}`, () => {
     const owner = await signUp(t);
     const admin = await signUp(t);
     const id = await sharedWorkspace(owner);
-    await addMember(id, admin, 'admin');
+    await addMember(t, id, admin, 'admin');
     const key = await createKey(t.app.http, inWorkspace(owner, id));
     const byAdmin = await t.app.http.inject({ method: 'DELETE', url: `/v1/workspaces/${id}`, headers: asBrowser(t, admin.cookie) });
     expect(byAdmin.statusCode).toBe(403);

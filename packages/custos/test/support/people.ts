@@ -1,5 +1,7 @@
 // Signing people up and in through the real HTTP routes, as a browser or the SDK would.
+import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { TestApp } from './app.ts';
 
 export interface Person {
@@ -62,4 +64,9 @@ export async function createKey(http: FastifyInstance, headers: Record<string, s
   const res = await http.inject({ method: 'POST', url: '/v1/api-keys', headers, payload: { name, scopes } });
   if (res.statusCode !== 201) throw new Error(`key creation answered ${res.statusCode}: ${res.body}`);
   return res.json() as { id: string; key: string };
+}
+
+/** Makes a person a member of a workspace directly in the table (invitations are not built yet). */
+export async function addMember(t: TestApp, workspaceId: string, person: Pick<Person, 'personId'>, role: string): Promise<void> {
+  await sql`insert into memberships (id, "organizationId", "userId", role, "createdAt") values (${crypto.randomUUID()}, ${workspaceId}, ${person.personId}, ${role}, now())`.execute(t.app.database.db);
 }

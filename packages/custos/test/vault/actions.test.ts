@@ -6,8 +6,8 @@ import { withTenant } from '../../src/db/tenant.ts';
 import type { TestApp } from '../support/app.ts';
 import { auditActions, verifyAudit } from '../support/audit.ts';
 import { ENGINE } from '../support/database.ts';
-import { startProviderPeer, type ProviderPeer } from '../support/provider-peer.ts';
-import { addCredential, agent, approve, call, personIn, propose, startVaultApp, team, type Team } from './support.ts';
+import type { ProviderPeer } from '../support/provider-peer.ts';
+import { addCredential, agent, approve, call, personIn, propose, closeVaultSetup, startVaultSetup, team, type Team } from './support.ts';
 
 let peer: ProviderPeer;
 let t: TestApp;
@@ -16,15 +16,10 @@ let credentialId: string;
 const SECRET = 'peer-secret-0123456789abcdef';
 
 beforeAll(async () => {
-  peer = await startProviderPeer();
-  t = await startVaultApp(peer);
-  crew = await team(t);
+  ({ peer, t, crew } = await startVaultSetup());
   credentialId = await addCredential(t, crew, { provider: 'generic', label: 'Test provider', secret: SECRET, baseUrl: `${peer.origin}/api/` });
 });
-afterAll(async () => {
-  await t?.close();
-  await peer?.close();
-});
+afterAll(async () => closeVaultSetup({ t, peer }));
 
 const operation = (path = 'deploy', body: unknown = { service: 'web', replicas: 3 }) => ({
   method: 'POST', url: `${peer.origin}/api/${path}`, headers: { 'X-Request-Tag': 'tag-1' }, body,

@@ -8,22 +8,17 @@ import { MAX_RESPONSE_BYTES } from '../../src/vault/index.ts';
 import { MIN_FRAGMENT } from '../../src/vault/scrub.ts';
 import type { TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
-import { startProviderPeer, type ProviderPeer, type PeerHandler } from '../support/provider-peer.ts';
-import { addCredential, agent, approve, call, propose, startVaultApp, team, type Team } from './support.ts';
+import type { PeerHandler, ProviderPeer } from '../support/provider-peer.ts';
+import { addCredential, agent, approve, call, propose, closeVaultSetup, startVaultSetup, type Team } from './support.ts';
 
 let peer: ProviderPeer;
 let t: TestApp;
 let crew: Team;
 
 beforeAll(async () => {
-  peer = await startProviderPeer();
-  t = await startVaultApp(peer);
-  crew = await team(t);
+  ({ peer, t, crew } = await startVaultSetup());
 });
-afterAll(async () => {
-  await t?.close();
-  await peer?.close();
-});
+afterAll(async () => closeVaultSetup({ t, peer }));
 
 /** Runs one approved GET against the peer answering with `handler`; returns the stored log's response. */
 async function echoed(secret: string, handler: PeerHandler, headers: Record<string, string> = {}) {

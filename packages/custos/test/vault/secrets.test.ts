@@ -7,22 +7,17 @@ import { auditRows } from '../support/audit.ts';
 import { Canaries } from '../support/canary.ts';
 import { ENGINE } from '../support/database.ts';
 import { dumpTexts } from '../support/dump.ts';
-import { startProviderPeer, type ProviderPeer } from '../support/provider-peer.ts';
-import { addCredential, agent, approve, call, personIn, propose, startVaultApp, team, type Team } from './support.ts';
+import type { ProviderPeer } from '../support/provider-peer.ts';
+import { addCredential, agent, approve, call, personIn, propose, closeVaultSetup, startVaultSetup, team, type Team } from './support.ts';
 
 let peer: ProviderPeer;
 let t: TestApp;
 let crew: Team;
 
 beforeAll(async () => {
-  peer = await startProviderPeer();
-  t = await startVaultApp(peer);
-  crew = await team(t);
+  ({ peer, t, crew } = await startVaultSetup());
 });
-afterAll(async () => {
-  await t?.close();
-  await peer?.close();
-});
+afterAll(async () => closeVaultSetup({ t, peer }));
 
 describe(`credentials on ${ENGINE}`, () => {
   it('P-ENC-3: only an admin signed in adds a credential; responses show provider, label and last four, never the secret', async () => {

@@ -1,13 +1,11 @@
 // What the vault's tests share: an app that trusts the local provider peer (loopback allowed by
 // the operator, its self-signed certificate trusted), people in one workspace with each role, and
 // short-hands for the routes.
-import crypto from 'node:crypto';
-import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { loadConfig, type VaultConfig } from '../../src/core/config.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { asBrowser, createKey, signUp, type Person } from '../support/people.ts';
-import type { ProviderPeer } from '../support/provider-peer.ts';
+import { addMember, asBrowser, createKey, signUp, type Person } from '../support/people.ts';
+import { startProviderPeer, type ProviderPeer } from '../support/provider-peer.ts';
 
 export function vaultConfig(peer: ProviderPeer | null, overrides: Partial<VaultConfig> = {}): VaultConfig {
   return {
@@ -22,6 +20,24 @@ export async function startVaultApp(peer: ProviderPeer | null, overrides: Partia
   return startTestApp({ config: { vault: vaultConfig(peer, overrides) }, infra: { jobPollingIntervalSeconds: 0.5 } });
 }
 
+/** A provider peer, an app that trusts it, and a team in it: what most vault tests start from. */
+export interface VaultSetup {
+  peer: ProviderPeer;
+  t: TestApp;
+  crew: Team;
+}
+
+export async function startVaultSetup(): Promise<VaultSetup> {
+  const peer = await startProviderPeer();
+  const t = await startVaultApp(peer);
+  return { peer, t, crew: await team(t) };
+}
+
+export async function closeVaultSetup(setup: Partial<VaultSetup>): Promise<void> {
+  await setup.t?.close();
+  await setup.peer?.close();
+}
+
 export interface Team {
   owner: Person;
   member: Person;
@@ -29,10 +45,6 @@ export interface Team {
   workspaceId: string;
   /** An agent's key (read, write), made by the owner. */
   agentKey: string;
-}
-
-export async function addMember(t: TestApp, workspaceId: string, person: Person, role: string): Promise<void> {
-  await sql`insert into memberships (id, "organizationId", "userId", role, "createdAt") values (${crypto.randomUUID()}, ${workspaceId}, ${person.personId}, ${role}, now())`.execute(t.app.database.db);
 }
 
 export async function team(t: TestApp): Promise<Team> {
