@@ -19,6 +19,8 @@ import { createIdentity, rateRules, type Identity, type RateRules } from './iden
 import { createData, type Data } from './data/index.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import { createVault, type Vault } from './vault/index.ts';
+import { createRights, type Rights } from './rights/index.ts';
+import { systemClock, type Clock } from './core/clock.ts';
 import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
 import { registerAuthRoutes } from './http/routes/auth.ts';
 import { registerOtlpRoutes } from './http/routes/otlp.ts';
@@ -29,6 +31,7 @@ import { registerConversationRoutes } from './http/routes/v1/conversations.ts';
 import { registerTraceRoutes } from './http/routes/v1/traces.ts';
 import { registerMeRoutes } from './http/routes/v1/me.ts';
 import { registerWorkspaceRoutes } from './http/routes/v1/workspaces.ts';
+import { registerRightsRoutes } from './http/routes/v1/rights.ts';
 
 export interface Infrastructure {
   logDestination?: DestinationStream;
@@ -42,6 +45,8 @@ export interface Infrastructure {
   rateRules?: Partial<RateRules>;
   /** Mail retry timings (default: 8 retries from 5 s with backoff). */
   mailRetry?: { limit?: number; delaySeconds?: number };
+  /** The time the rules of time go by (grace periods, due dates, link expiry); the system's by default. */
+  clock?: Clock;
 }
 
 export interface App {
@@ -53,6 +58,7 @@ export interface App {
   readonly identity: Identity;
   readonly data: Data;
   readonly vault: Vault;
+  readonly rights: Rights;
   readonly mail: Mail;
   readonly limiter: RateLimiter;
   readonly http: FastifyInstance;
@@ -103,6 +109,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   let identity: Identity | undefined;
   const data = createData({ db: database.db, sealer: keys.sealer, audit: keys.audit });
   let vault: Vault;
+  let rights: Rights;
   const mail = createMail({ database, keystore: keys.keystore, queue, log, dataDir: config.dataDir, config: config.mail, retry: infra.mailRetry });
   try {
     queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
@@ -110,6 +117,12 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     vault = createVault({ db: database.db, sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, config: config.vault, log });
     vault.register();
     const vaultOf = vault;
+    rights = createRights({
+      db: database.db as never, sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, mail: mail.outbox, vault,
+      clock: infra.clock ?? systemClock, log, dataDir: config.dataDir, publicUrl: config.publicUrl, config: config.rights,
+    });
+    rights.register();
+    const rightsOf = rights;
     infra.jobs?.(queue);
     limiter = await createRateLimiter({ pool: database.pool, redisUrl: config.redisUrl, secret: await keys.keystore.secret('instance:ratelimit'), log });
     const rateLimiter = limiter;
@@ -137,6 +150,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     const ident = identity;
     await identity.start();
     await queue.start();
+    await rights.resume();
     http = await buildHttpServer({
       config,
       log,
@@ -151,6 +165,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
         registerOtlpRoutes(app, data);
         registerCredentialRoutes(app, vaultOf);
         registerActionRoutes(app, vaultOf);
+        registerRightsRoutes(app, { rights: rightsOf, identity: ident });
       },
       readiness: async () => ({
         database: await check(async () => (await database.pool.query('select 1'), [])),
@@ -161,6 +176,10 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
           ...(await runtimeFunctionProblems(database)),
           ...(await tenantTableProblems(database)),
         ]),
+        requests: await (async (): Promise<CheckResult> => {
+          const overdue = await rightsOf.requests.overdueCount().catch(() => 0);
+          return overdue > 0 ? { ok: true, warning: `${overdue} request(s) about personal data are overdue (custos requests --overdue)` } : { ok: true };
+        })(),
       }),
     });
   } catch (err) {
@@ -183,6 +202,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     identity,
     data,
     vault,
+    rights,
     mail,
     limiter: rateLimiter,
     http,

@@ -7,6 +7,7 @@ import { migrateCommand } from './migrate.ts';
 import { adminGrantCommand, adminRevokeCommand } from './admin.ts';
 import { auditVerifyCommand } from './audit.ts';
 import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './keys.ts';
+import { eraseCommand, exportCommand, requestsCommand } from './rights.ts';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -72,5 +73,29 @@ admin
   .description('make them an instance administrator no more')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
   .action(adminRevokeCommand);
+
+program
+  .command('export')
+  .description('export everything held about a person into a ZIP file (P-RIG-2), with a progress bar')
+  .requiredOption('--user <email>', 'the person’s email address')
+  .requiredOption('--out <file>', 'where to write the archive')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(exportCommand);
+
+program
+  .command('erase')
+  .description('erase a person (P-RIG-3): at once with --now, else after the grace period; sessions, keys and credentials go at once')
+  .requiredOption('--user <email>', 'the person’s email address')
+  .option('--now', 'skip the grace period and erase now (resumes an erasure a crash interrupted)')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(eraseCommand);
+
+program
+  .command('requests')
+  .description('the register of requests about personal data (P-RIG-7); exit 1 with --overdue when any is')
+  .option('--overdue', 'only open requests past their due date')
+  .option('--json', 'print JSON')
+  .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
+  .action(requestsCommand);
 
 await program.parseAsync(process.argv);

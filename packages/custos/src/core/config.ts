@@ -46,6 +46,13 @@ const envSchema = z.object({
     .refine((ranges) => ranges.every((range) => ipaddr.isValidCIDR(range)), 'CIDR ranges, comma-separated').optional(),
   CUSTOS_EGRESS_CA_FILE: z.string().min(1).optional(),
   CUSTOS_PROVIDERS_FILE: z.string().min(1).optional(),
+  // P-RIG-2: how long an export's download link works (never more than 7 days).
+  CUSTOS_EXPORT_LINK_HOURS: z.coerce.number().positive().max(7 * 24).optional(),
+  // P-RET-2: the grace period before an erasure runs; at most 25 days, so that with backups' own
+  // expiry everything is gone within 30.
+  CUSTOS_ERASURE_GRACE_DAYS: z.coerce.number().min(0).max(25).optional(),
+  // P-RIG-7: how long a request may take to be answered.
+  CUSTOS_REQUEST_DUE_DAYS: z.coerce.number().int().min(1).max(30).optional(),
   CUSTOS_MAIL_TRANSPORT: z.enum(['mailbox', 'smtp']).optional(),
   CUSTOS_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./ }).optional(),
   // One address, optionally with a display name; no line breaks (it becomes a header).
@@ -85,6 +92,14 @@ export interface Config {
   redisUrl: string | undefined;
   mail: MailConfig;
   vault: VaultConfig;
+  rights: RightsConfig;
+}
+
+/** How requests about personal data are answered (src/rights). */
+export interface RightsConfig {
+  exportTtlSeconds: number;
+  erasureGraceSeconds: number;
+  requestDueDays: number;
 }
 
 /** How agents' actions run (src/vault): how long a proposal waits, how long a call may take, where it may go. */
@@ -167,6 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       egressAllow: e.CUSTOS_EGRESS_ALLOW ?? [],
       egressCaFile: e.CUSTOS_EGRESS_CA_FILE,
       providersFile: e.CUSTOS_PROVIDERS_FILE,
+    },
+    rights: {
+      exportTtlSeconds: Math.round((e.CUSTOS_EXPORT_LINK_HOURS ?? 24) * 3600),
+      erasureGraceSeconds: Math.round((e.CUSTOS_ERASURE_GRACE_DAYS ?? 7) * 86_400),
+      requestDueDays: e.CUSTOS_REQUEST_DUE_DAYS ?? 30,
     },
   };
 }

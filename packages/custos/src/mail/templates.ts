@@ -104,6 +104,32 @@ export const MAIL_TEMPLATES = {
       ],
       footer: AUTOMATED,
     })),
+  export_ready: template(z.strictObject({ url: link, expiresAt: z.iso.datetime({ offset: true }) }), ({ url, expiresAt }) =>
+    compose('Your data export is ready', {
+      paragraphs: [
+        'The archive of your data you asked for is ready. Sign in to download it.',
+        `The link works until ${new Date(expiresAt).toUTCString()}; the archive is deleted then.`,
+      ],
+      action: { label: 'Download your data', url },
+      footer: AUTOMATED,
+    })),
+  erasure_scheduled: template(z.strictObject({ at: z.iso.datetime({ offset: true }) }), ({ at }) =>
+    compose('Your account will be erased', {
+      paragraphs: [
+        'You asked us to erase your account. Your sessions, API keys and provider credentials are already gone.',
+        `Everything else is erased on ${new Date(at).toUTCString()}. Until then you can change your mind: sign in and cancel the erasure.`,
+      ],
+      footer: AUTOMATED,
+    })),
+  // The last mail to the address: sent as the address itself is deleted.
+  erasure_completed: template(z.strictObject({ at: z.iso.datetime({ offset: true }) }), ({ at }) =>
+    compose('Your account has been erased', {
+      paragraphs: [
+        `Your account and the data it held were erased on ${new Date(at).toUTCString()}.`,
+        'Backups that still hold encrypted copies can no longer be read: the keys to them were destroyed. This is the last mail you get from us.',
+      ],
+      footer: AUTOMATED,
+    })),
 } as const;
 
 export type MailTemplateName = keyof typeof MAIL_TEMPLATES;

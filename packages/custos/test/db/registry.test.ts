@@ -44,7 +44,10 @@ describe(`the data registry on ${ENGINE}`, () => {
     const problems: string[] = [];
     for (const entry of TABLES) {
       if (!columns.some((row) => row.table_name === entry.table)) problems.push(`${entry.table}: no such table`);
-      const named = [...Object.keys(entry.sealed), ...(entry.owner.kind === 'instance' ? [] : [entry.owner.column]), ...(entry.author ? [entry.author] : [])];
+      const named = [
+        ...Object.keys(entry.sealed), ...(entry.owner.kind === 'instance' ? [] : [entry.owner.column]), ...(entry.people ?? []), ...(entry.hidden ?? []),
+        ...[entry.workspaceColumn, entry.emailColumn, entry.createdAt].filter((column): column is string => column !== undefined),
+      ];
       for (const column of named) if (!typeOf(entry.table, column)) problems.push(`${entry.table}.${column}: no such column`);
       for (const column of Object.keys(entry.sealed)) {
         if (typeOf(entry.table, column) !== 'bytea') problems.push(`${entry.table}.${column}: sealed but not bytea`);
@@ -57,8 +60,20 @@ describe(`the data registry on ${ENGINE}`, () => {
     const columns = await catalogColumns();
     const withTenant = new Set(columns.filter((row) => row.column_name === 'tenant_id').map((row) => row.table_name));
     for (const entry of TABLES) {
-      expect({ table: entry.table, tenant: withTenant.has(entry.table) }).toEqual({ table: entry.table, tenant: entry.owner.kind === 'workspace' });
+      const tenantTable = entry.owner.kind === 'workspace' && entry.owner.column === 'tenant_id';
+      expect({ table: entry.table, tenant: withTenant.has(entry.table) }).toEqual({ table: entry.table, tenant: tenantTable });
     }
+  });
+
+  it('P-RIG-2: each entry’s key is its table’s primary key, in order (the export pages by it)', async () => {
+    const { rows } = await handle.runtime.pool.query<{ table_name: string; columns: string[] }>(`
+      select case when n.nspname = 'public' then c.relname else n.nspname || '.' || c.relname end as table_name,
+             array(select a.attname::text from unnest(i.indkey) with ordinality as k(attnum, position)
+                     join pg_attribute a on a.attrelid = c.oid and a.attnum = k.attnum order by k.position) as columns
+        from pg_index i join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+       where i.indisprimary`);
+    const keys = new Map(rows.map((row) => [row.table_name, row.columns]));
+    for (const entry of TABLES) expect({ table: entry.table, key: keys.get(entry.table) }).toEqual({ table: entry.table, key: [...entry.key] });
   });
 
   it('each entry names a purpose, and the registry names each table once', () => {

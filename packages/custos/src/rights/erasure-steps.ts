@@ -1,0 +1,86 @@
+// The steps of an erasure, each idempotent so that a run resumed after a crash can do it again:
+// what is gone stays gone, a shredded secret stays shredded. They walk the data registry, so a new
+// table is erased without new code here.
+import { sql, type Kysely } from 'kysely';
+import type { AuditTrail } from '../audit/index.ts';
+import { AppError } from '../core/errors.ts';
+import type { Sealer } from '../crypto/index.ts';
+import { TABLES, type TableEntry } from '../db/registry.ts';
+import { transaction } from '../db/transaction.ts';
+import { withTenant } from '../db/tenant.ts';
+import type { Vault } from '../vault/index.ts';
+
+export interface StepDeps {
+  db: Kysely<never>;
+  sealer: Pick<Sealer, 'shredTenant'>;
+  audit: AuditTrail;
+  vault: Pick<Vault, 'credentials'>;
+}
+
+const tenantTables = TABLES.filter((entry) => entry.owner.kind === 'workspace' && entry.owner.column === 'tenant_id');
+const erasable = (entry: TableEntry) => entry.keptAtErasure === undefined;
+
+/**
+ * At the request, and again first thing in the run: every way in goes. Sessions, the API keys the
+ * person made, the tokens of external sign-ins, pending password resets, and the provider
+ * credentials they hold (all of a workspace that is theirs alone, the ones they added elsewhere),
+ * each deleted through the vault so that its own secret is shredded and its proposals voided.
+ */
+export async function revokeAccess(deps: StepDeps, personId: string, workspaces: { alone: string[]; shared: string[] }): Promise<void> {
+  await transaction(deps.db, async (trx) => {
+    await sql`delete from sessions where "userId" = ${personId}`.execute(trx);
+    await sql`delete from api_keys where metadata::jsonb ->> 'createdBy' = ${personId}`.execute(trx);
+    await sql`update accounts set "accessToken" = null, "refreshToken" = null, "idToken" = null where "userId" = ${personId}`.execute(trx);
+    await sql`delete from verifications where value = ${personId}`.execute(trx);
+  });
+  const owned = async (workspaceId: string, all: boolean) => withTenant(deps.db, workspaceId, async (trx) => {
+    const { rows } = await sql<{ id: string }>`select id from credentials ${all ? sql`` : sql`where created_by = ${personId}`}`.execute(trx);
+    return rows.map((row) => row.id);
+  });
+  for (const [workspaceId, all] of [...workspaces.alone.map((id) => [id, true] as const), ...workspaces.shared.map((id) => [id, false] as const)]) {
+    for (const credentialId of await owned(workspaceId, all)) {
+      const actor = { kind: 'session' as const, workspaceId, personId, credentialId: personId, client: {}, role: 'owner' };
+      await deps.vault.credentials.delete(actor, credentialId).catch((err: unknown) => {
+        if (!(err instanceof AppError && err.code === 'not_found')) throw err;
+      });
+    }
+  }
+}
+
+/**
+ * A workspace that was the person's alone: every row of every table goes (but the append-only
+ * audit trail and the data keys, which the shredding makes unreadable), the workspace row with its
+ * memberships and keys, and then its secret: every copy of anything sealed for it, in backups too,
+ * stops opening at that moment.
+ */
+export async function eraseWorkspace(deps: StepDeps, workspaceId: string): Promise<void> {
+  await withTenant(deps.db, workspaceId, async (trx) => {
+    // Children before parents, in reverse registry order (messages before conversations).
+    for (const entry of [...tenantTables].reverse().filter(erasable)) await sql`delete from ${sql.table(entry.table)}`.execute(trx);
+    await deps.audit.record(trx as never, workspaceId, { action: 'workspace.erased', targetType: 'workspace', targetId: workspaceId, details: { via: 'erasure' } });
+  });
+  await transaction(deps.db, async (trx) => {
+    for (const entry of TABLES.filter((e) => e.workspaceColumn !== undefined && erasable(e))) {
+      await sql`delete from ${sql.table(entry.table)} where ${sql.ref(entry.workspaceColumn!)}::text = ${workspaceId}`.execute(trx);
+    }
+    await sql`delete from workspaces where id = ${workspaceId}`.execute(trx);
+  });
+  await deps.sealer.shredTenant(workspaceId);
+}
+
+/**
+ * A workspace shared with others: what the person wrote or decided stays, under a pseudonym that
+ * names nobody (a fresh id per workspace, linked to the person nowhere once the erasure is done);
+ * their membership goes. The audit trail keeps its entries as they are (append-only, ids only).
+ */
+export async function pseudonymise(deps: StepDeps, personId: string, workspaceId: string, pseudonym: string): Promise<void> {
+  await withTenant(deps.db, workspaceId, async (trx) => {
+    for (const entry of tenantTables.filter((e) => e.people?.length && erasable(e))) {
+      for (const column of entry.people!) {
+        await sql`update ${sql.table(entry.table)} set ${sql.ref(column)} = ${pseudonym} where ${sql.ref(column)} = ${personId}`.execute(trx);
+      }
+    }
+    await deps.audit.record(trx as never, workspaceId, { action: 'member.erased', targetType: 'person', targetId: pseudonym });
+  });
+  await sql`delete from memberships where "organizationId" = ${workspaceId} and "userId" = ${personId}`.execute(deps.db);
+}

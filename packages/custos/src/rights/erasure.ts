@@ -1,0 +1,225 @@
+// Erasure (P-RIG-3, P-RET-2, P-RET-5). At the request, every way in goes at once (erasure-steps.ts,
+// revokeAccess). Once the grace period is over, unless the person cancelled, the run works through
+// a plan fixed at its first step: the workspaces that were theirs alone are deleted and their
+// secrets shredded, the shared ones keep what the person wrote under a pseudonym, the person's own
+// secret is shredded (their IP addresses and user agents in audit entries become unreadable while
+// the chains still verify), a receipt is queued to their address, and their account row goes.
+import crypto from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { INSTANCE_CHAIN, type AuditTrail } from '../audit/index.ts';
+import type { Clock } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Keystore } from '../crypto/index.ts';
+import { TABLES } from '../db/registry.ts';
+import { withTenant } from '../db/tenant.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { Outbox } from '../mail/index.ts';
+import { eraseWorkspace, pseudonymise, revokeAccess, type StepDeps } from './erasure-steps.ts';
+import type { Exports } from './exports.ts';
+import { RIGHTS_ERASE } from './jobs.ts';
+import { keepLease, leaseFree, newLease } from './lease.ts';
+import type { Register } from './register.ts';
+import { scopeOf } from './scope.ts';
+import type { ErasurePlan, ErasureStatus, RightsTables } from './tables.ts';
+
+export interface ErasureView {
+  id: string;
+  status: ErasureStatus;
+  requestedAt: Date;
+  eraseAfter: Date;
+  completedAt: Date | null;
+}
+
+export interface ErasuresDeps extends StepDeps {
+  keystore: Keystore;
+  audit: AuditTrail;
+  queue: Pick<JobQueue, 'enqueue'>;
+  mail: Pick<Outbox, 'queue'>;
+  exports: Pick<Exports, 'deleteAllOf'>;
+  register: Register;
+  clock: Clock;
+  log: Logger;
+  graceSeconds: number;
+}
+
+type Source = 'api' | 'operator';
+
+export class Erasures {
+  readonly #deps: ErasuresDeps;
+  readonly #db: Kysely<RightsTables>;
+
+  constructor(deps: ErasuresDeps) {
+    this.#deps = deps;
+    this.#db = deps.db as unknown as Kysely<RightsTables>;
+  }
+
+  /**
+   * Schedules the erasure of a person (after `graceSeconds`, or at once with `now`) and revokes
+   * every way in at once. Refused while the person is the only owner of a workspace others share.
+   * Asking again while one is pending answers with the pending one.
+   */
+  async request(personId: string, source: Source, options: { now?: boolean } = {}): Promise<ErasureView> {
+    const pending = await this.pending(personId);
+    if (pending) return pending;
+    const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
+    if (!person) throw new AppError('not_found', 'no such person');
+    const scope = await scopeOf(this.#deps.db, personId, person.email);
+    if (scope.soleOwnerOf.length > 0) {
+      throw new AppError('sole_owner', 'you are the only owner of workspaces others share: make another member owner first', { workspaceIds: scope.soleOwnerOf });
+    }
+    const now = this.#deps.clock.now();
+    const eraseAfter = options.now ? now : new Date(now.getTime() + this.#deps.graceSeconds * 1000);
+    const requestId = await this.#schedule(personId, person.email, source, eraseAfter, Boolean(options.now)).catch(async (err: unknown) => {
+      // Asked twice at once: the one pending erasure a person may have (a unique index) answers both.
+      if ((err as { code?: unknown }).code === '23505') return (await this.pending(personId))?.id;
+      throw err;
+    });
+    if (!requestId) throw new AppError('conflict', 'the erasure changed while it was asked for; ask again');
+    await revokeAccess(this.#deps, personId, scope);
+    return this.get(requestId);
+  }
+
+  async #schedule(personId: string, email: string, source: Source, eraseAfter: Date, now: boolean): Promise<string> {
+    const receivedAt = this.#deps.clock.now();
+    return withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+      const received = await this.#deps.register.receive(trx, { personId, kind: 'erasure', source });
+      await trx.insertInto('erasures').values({ request_id: received, person_id: personId, status: 'scheduled', erase_after: eraseAfter, plan: null, lease_until: null, created_at: receivedAt, completed_at: null }).execute();
+      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'erasure.requested', actorId: personId, targetType: 'person', targetId: personId, details: { source, graceSeconds: Math.round((eraseAfter.getTime() - receivedAt.getTime()) / 1000) } });
+      if (!now) await this.#deps.mail.queue(trx, { template: 'erasure_scheduled', to: email, vars: { at: eraseAfter.toISOString() } });
+      return received;
+    });
+  }
+
+  async get(requestId: string): Promise<ErasureView> {
+    const row = await this.#db.selectFrom('erasures').selectAll().where('request_id', '=', requestId).executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'no such erasure');
+    return view(row);
+  }
+
+  /** The person's erasure that is scheduled or running, if any. */
+  async pending(personId: string): Promise<ErasureView | null> {
+    const row = await this.#db.selectFrom('erasures').selectAll().where('person_id', '=', personId)
+      .where('status', 'in', ['scheduled', 'running']).executeTakeFirst();
+    return row ? view(row) : null;
+  }
+
+  /** Cancels a scheduled erasure (one already running cannot be stopped). */
+  async cancel(personId: string): Promise<ErasureView> {
+    return withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+      const row = await trx.updateTable('erasures').set({ status: 'cancelled', completed_at: this.#deps.clock.now() })
+        .where('person_id', '=', personId).where('status', '=', 'scheduled').where(leaseFree as never)
+        .returningAll().executeTakeFirst();
+      if (!row) {
+        if (await this.pending(personId)) throw new AppError('conflict', 'the erasure is already running and cannot be cancelled');
+        throw new AppError('not_found', 'no erasure is scheduled');
+      }
+      await this.#deps.register.close(trx, row.request_id, 'cancelled');
+      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'erasure.cancelled', actorId: personId, targetType: 'person', targetId: personId });
+      return view(row);
+    });
+  }
+
+  /** The erasures whose grace period is over and that nobody is running. */
+  async due(): Promise<string[]> {
+    const rows = await this.#db.selectFrom('erasures').select('request_id').where('status', 'in', ['scheduled', 'running'])
+      .where('erase_after', '<=', this.#deps.clock.now()).where(leaseFree as never).orderBy('erase_after').execute();
+    return rows.map((row) => row.request_id);
+  }
+
+  /** Runs every due erasure here and now (the CLI, and tests with a moved clock). */
+  async runDue(): Promise<number> {
+    let ran = 0;
+    for (const id of await this.due()) if (await this.run(id)) ran += 1;
+    return ran;
+  }
+
+  /** Queues every due erasure (the sweep, so that several servers share them). */
+  async enqueueDue(): Promise<number> {
+    const ids = await this.due();
+    for (const requestId of ids) await this.#deps.queue.enqueue(this.#deps.db, RIGHTS_ERASE, { requestId });
+    return ids.length;
+  }
+
+  /** Queues the running erasures whose worker may have died, for when their lease lapses (start-up). */
+  async resumeAbandoned(): Promise<number> {
+    const rows = await this.#db.selectFrom('erasures').select(['request_id', sql<number>`extract(epoch from (coalesce(lease_until, now()) - now()))`.as('wait')])
+      .where('status', '=', 'running').execute();
+    for (const row of rows) {
+      await this.#deps.queue.enqueue(this.#deps.db, RIGHTS_ERASE, { requestId: row.request_id }, { startAfterSeconds: Math.max(0, Math.ceil(Number(row.wait))) + 1 });
+    }
+    return rows.length;
+  }
+
+  /** Runs (or resumes) one erasure if it is due and nobody else runs it; false otherwise. */
+  async run(requestId: string): Promise<boolean> {
+    const claimed = await this.#db.updateTable('erasures').set({ status: 'running', lease_until: newLease as never })
+      .where('request_id', '=', requestId).where('status', 'in', ['scheduled', 'running'])
+      .where('erase_after', '<=', this.#deps.clock.now()).where(leaseFree as never)
+      .returning(['person_id', 'plan']).executeTakeFirst();
+    if (!claimed) return false;
+    const lease = keepLease(this.#deps.db, 'erasures', 'request_id', requestId);
+    try {
+      await this.#work(requestId, claimed.person_id, claimed.plan ?? (await this.#plan(requestId, claimed.person_id)), lease.held);
+      return true;
+    } catch (err) {
+      await this.#db.updateTable('erasures').set({ lease_until: null }).where('request_id', '=', requestId).execute().catch(() => undefined);
+      throw err;
+    } finally {
+      lease.release();
+    }
+  }
+
+  async #plan(requestId: string, personId: string): Promise<ErasurePlan> {
+    const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
+    const scope = person ? await scopeOf(this.#deps.db, personId, person.email) : { alone: [], shared: [], soleOwnerOf: [] };
+    // Someone may have joined since the request; the erasure is owed all the same, so the
+    // workspace keeps its data and loses its last owner: said in the log for the operator.
+    if (scope.soleOwnerOf.length > 0) this.#deps.log.warn({ requestId, workspaces: scope.soleOwnerOf.length }, 'erasure leaves shared workspaces without an owner');
+    const plan: ErasurePlan = { alone: scope.alone, shared: scope.shared.map((workspaceId) => ({ workspaceId, pseudonym: crypto.randomUUID() })), done: [] };
+    await this.#db.updateTable('erasures').set({ plan: JSON.stringify(plan) as never }).where('request_id', '=', requestId).execute();
+    return plan;
+  }
+
+  async #work(requestId: string, personId: string, plan: ErasurePlan, held: () => boolean): Promise<void> {
+    const step = async (name: string, fn: () => Promise<void>) => {
+      if (plan.done.includes(name)) return;
+      if (!held()) throw new AppError('conflict', 'the erasure was taken over by another worker');
+      await fn();
+      plan.done.push(name);
+      await this.#db.updateTable('erasures').set({ plan: JSON.stringify(plan) as never }).where('request_id', '=', requestId).execute();
+    };
+    await step('access', () => revokeAccess(this.#deps, personId, { alone: plan.alone, shared: plan.shared.map((s) => s.workspaceId) }));
+    for (const workspaceId of plan.alone) await step(`erase:${workspaceId}`, () => eraseWorkspace(this.#deps, workspaceId));
+    for (const { workspaceId, pseudonym } of plan.shared) await step(`pseudonymise:${workspaceId}`, () => pseudonymise(this.#deps, personId, workspaceId, pseudonym));
+    await step('exports', () => withTenant(this.#deps.db, INSTANCE_CHAIN, (trx) => this.#deps.exports.deleteAllOf(trx, personId)));
+    // Before the account row goes, so that a crash here finds the person still to finish.
+    await step('shred', () => this.#deps.audit.shredPerson(personId));
+    await this.#finish(requestId, personId);
+  }
+
+  /** The receipt is queued and the account's rows go in one transaction, which also closes the request. */
+  async #finish(requestId: string, personId: string): Promise<void> {
+    const now = this.#deps.clock.now();
+    await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+      const person = await trx.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
+      if (person) await this.#deps.mail.queue(trx, { template: 'erasure_completed', to: person.email, vars: { at: now.toISOString() } });
+      // Every global table the person owns rows in, children before the account row itself.
+      for (const entry of [...TABLES].reverse()) {
+        if (entry.owner.kind !== 'person' || entry.keptAtErasure !== undefined) continue;
+        const owner = entry.owner.jsonField
+          ? sql`(${sql.ref(entry.owner.column)}::jsonb ->> ${sql.lit(entry.owner.jsonField)}) = ${personId}`
+          : sql`${sql.ref(entry.owner.column)}::text = ${personId}`;
+        const byEmail = entry.emailColumn && person ? sql` or ${sql.ref(entry.emailColumn)} = ${person.email}` : sql``;
+        await sql`delete from ${sql.table(entry.table)} where ${owner}${byEmail}`.execute(trx);
+      }
+      await trx.updateTable('erasures').set({ status: 'completed', completed_at: now, plan: null, lease_until: null }).where('request_id', '=', requestId).execute();
+      await this.#deps.register.close(trx, requestId, 'completed');
+      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'erasure.completed', targetType: 'person', targetId: personId });
+    });
+  }
+}
+
+function view(row: RightsTables['erasures']): ErasureView {
+  return { id: row.request_id, status: row.status, requestedAt: row.created_at, eraseAfter: row.erase_after, completedAt: row.completed_at };
+}

@@ -1,0 +1,224 @@
+// Exports (P-RIG-2): asked for over the API or by an operator, built by a job into a sealed archive,
+// downloadable until the link expires, then deleted. The build reads the person's rows in short
+// keyset-paged transactions straight into the zip, the zip straight into the streaming seal, and
+// the seal straight into the file: memory stays flat whatever the account holds.
+import { sql, type Kysely } from 'kysely';
+import { INSTANCE_CHAIN, type AuditTrail } from '../audit/index.ts';
+import type { Clock } from '../core/clock.ts';
+import { AppError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { Logger } from '../core/log.ts';
+import type { Keystore, Sealer } from '../crypto/index.ts';
+import { TABLES, type Category } from '../db/registry.ts';
+import { withTenant } from '../db/tenant.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import type { Outbox } from '../mail/index.ts';
+import { buildArchive, type ArchivePart } from './archive.ts';
+import type { ExportFiles } from './export-files.ts';
+import { RIGHTS_EXPORT } from './jobs.ts';
+import { keepLease, leaseFree, newLease } from './lease.ts';
+import type { Register } from './register.ts';
+import { countRows, readRows } from './rows.ts';
+import { scopeOf, selectionsOf } from './scope.ts';
+import type { ExportStatus, RightsTables } from './tables.ts';
+
+/** After this many failed builds an export is failed for good (and its request answered as failed). */
+const MAX_ATTEMPTS = 3;
+/** Progress is written at most this often: one short UPDATE, not one per page. */
+const PROGRESS_EVERY_MS = 500;
+
+export interface ExportView {
+  id: string;
+  status: ExportStatus;
+  progress: number;
+  createdAt: Date;
+  readyAt: Date | null;
+  expiresAt: Date | null;
+  bytes: number | null;
+  downloadUrl: string | null;
+}
+
+export interface ExportsDeps {
+  db: Kysely<never>;
+  sealer: Pick<Sealer, 'openerFor'>;
+  keystore: Keystore;
+  audit: AuditTrail;
+  queue: Pick<JobQueue, 'enqueue'>;
+  mail: Pick<Outbox, 'queue'>;
+  files: ExportFiles;
+  register: Register;
+  clock: Clock;
+  log: Logger;
+  publicUrl: URL;
+  /** How long a ready archive may be downloaded. */
+  ttlSeconds: number;
+}
+
+type Source = 'api' | 'operator';
+
+export class Exports {
+  readonly #deps: ExportsDeps;
+  readonly #db: Kysely<RightsTables>;
+
+  constructor(deps: ExportsDeps) {
+    this.#deps = deps;
+    this.#db = deps.db as unknown as Kysely<RightsTables>;
+  }
+
+  /** Records the request and queues the build (unless the caller builds it itself: the CLI). */
+  async request(personId: string, source: Source, options: { enqueue?: boolean } = {}): Promise<ExportView> {
+    const id = newId();
+    const now = this.#deps.clock.now();
+    await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+      const requestId = await this.#deps.register.receive(trx, { personId, kind: 'export', source });
+      await trx.insertInto('exports').values({
+        id, person_id: personId, request_id: requestId, status: 'queued', progress: 0, bytes: null, attempts: 0,
+        lease_until: null, created_at: now, ready_at: null, expires_at: new Date(now.getTime() + this.#deps.ttlSeconds * 1000),
+      }).execute();
+      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.requested', actorId: personId, targetType: 'export', targetId: id, details: { source } });
+      if (options.enqueue !== false) await this.#deps.queue.enqueue(trx, RIGHTS_EXPORT, { exportId: id });
+    });
+    return this.get(personId, id);
+  }
+
+  async get(personId: string, id: string): Promise<ExportView> {
+    const row = await this.#db.selectFrom('exports').selectAll().where('id', '=', id).where('person_id', '=', personId).executeTakeFirst();
+    if (!row) throw new AppError('not_found', 'no such export');
+    return this.#view(row);
+  }
+
+  async list(personId: string): Promise<ExportView[]> {
+    const rows = await this.#db.selectFrom('exports').selectAll().where('person_id', '=', personId).orderBy('created_at', 'desc').limit(50).execute();
+    return rows.map((row) => this.#view(row));
+  }
+
+  #view(row: RightsTables['exports']): ExportView {
+    // A link past its time is expired at once, before the sweep deletes the file.
+    const expired = row.status === 'ready' && row.expires_at <= this.#deps.clock.now();
+    const status = expired ? 'expired' : row.status;
+    return {
+      id: row.id, status, progress: row.progress, createdAt: row.created_at, readyAt: row.ready_at,
+      expiresAt: status === 'ready' ? row.expires_at : null, bytes: row.bytes === null ? null : Number(row.bytes),
+      downloadUrl: status === 'ready' ? new URL(`/v1/me/exports/${row.id}/archive`, this.#deps.publicUrl).toString() : null,
+    };
+  }
+
+  /** The archive of a ready export, opened as it streams; 404 once expired or for anyone else. */
+  async download(personId: string, id: string): Promise<{ stream: NodeJS.ReadableStream; createdAt: Date }> {
+    const view = await this.get(personId, id);
+    if (view.status !== 'ready') throw new AppError('not_found', 'this export is not ready, or its link expired');
+    await withTenant(this.#db, INSTANCE_CHAIN, (trx) =>
+      this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.downloaded', actorId: personId, targetType: 'export', targetId: id }));
+    return { stream: await this.#deps.files.read(id, personId), createdAt: view.createdAt };
+  }
+
+  /**
+   * Builds an export if nobody else is: claims the lease, streams the archive into its file, and
+   * marks it ready. Returns false when another worker holds it or it is already done.
+   */
+  async run(id: string, onProgress?: (progress: number) => void): Promise<boolean> {
+    const claimed = await this.#db.updateTable('exports')
+      .set({ status: 'running', lease_until: newLease as never, attempts: sql`attempts + 1` as never, progress: 0 })
+      .where('id', '=', id).where('status', 'in', ['queued', 'running']).where(leaseFree as never)
+      .returning(['person_id', 'request_id', 'attempts', 'created_at']).executeTakeFirst();
+    if (!claimed) return false;
+    const lease = keepLease(this.#deps.db, 'exports', 'id', id);
+    try {
+      const bytes = await this.#build(id, claimed.person_id, claimed.created_at, lease.held, onProgress);
+      await this.#ready(id, claimed.person_id, claimed.request_id, bytes);
+      return true;
+    } catch (err) {
+      this.#deps.files.delete(id);
+      if (claimed.attempts >= MAX_ATTEMPTS) await this.#fail(id, claimed.person_id, claimed.request_id);
+      else await this.#db.updateTable('exports').set({ lease_until: null }).where('id', '=', id).execute();
+      throw err;
+    } finally {
+      lease.release();
+    }
+  }
+
+  async #build(id: string, personId: string, createdAt: Date, held: () => boolean, onProgress?: (progress: number) => void): Promise<number> {
+    const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
+    if (!person) throw new AppError('not_found', 'the person of this export is gone');
+    const scope = await scopeOf(this.#deps.db, personId, person.email);
+    const selections = selectionsOf(scope, TABLES);
+    let total = 0;
+    for (const selection of selections) total += (await countRows(this.#deps.db, selection)).count;
+    const parts = new Map<Category, ArchivePart>();
+    for (const selection of selections) {
+      const part = parts.get(selection.entry.category) ?? { category: selection.entry.category, selections: [] };
+      part.selections.push(selection);
+      parts.set(selection.entry.category, part);
+    }
+    let written = 0;
+    let reported = 0;
+    const archive = buildArchive({
+      exportId: id, personId, createdAt, parts: [...parts.values()],
+      read: (selection) => {
+        if (!held()) throw new AppError('conflict', 'the export was taken over by another worker');
+        return readRows(this.#deps, selection, personId);
+      },
+      onRows: (rows) => {
+        written += rows;
+        const progress = total === 0 ? 1 : Math.min(written / total, 0.99);
+        onProgress?.(progress);
+        if (Date.now() - reported < PROGRESS_EVERY_MS) return;
+        reported = Date.now();
+        void this.#db.updateTable('exports').set({ progress }).where('id', '=', id).where('status', '=', 'running').execute().catch(() => undefined);
+      },
+    });
+    return this.#deps.files.write(id, personId, archive);
+  }
+
+  async #ready(id: string, personId: string, requestId: string, bytes: number): Promise<void> {
+    const now = this.#deps.clock.now();
+    const expiresAt = new Date(now.getTime() + this.#deps.ttlSeconds * 1000);
+    const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
+    await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+      await trx.updateTable('exports').set({ status: 'ready', progress: 1, bytes: String(bytes), ready_at: now, expires_at: expiresAt, lease_until: null })
+        .where('id', '=', id).execute();
+      await this.#deps.register.close(trx, requestId, 'completed');
+      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.ready', actorId: personId, targetType: 'export', targetId: id, details: { bytes } });
+      if (person) await this.#deps.mail.queue(trx, { template: 'export_ready', to: person.email, vars: { url: new URL('/v1/me/exports', this.#deps.publicUrl).toString(), expiresAt: expiresAt.toISOString() } });
+    });
+  }
+
+  async #fail(id: string, personId: string, requestId: string): Promise<void> {
+    await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+      await trx.updateTable('exports').set({ status: 'failed', lease_until: null }).where('id', '=', id).execute();
+      await this.#deps.register.close(trx, requestId, 'failed');
+      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.failed', actorId: personId, targetType: 'export', targetId: id });
+    });
+  }
+
+  /** Deletes the archives whose link expired. Returns how many. */
+  async expireDue(): Promise<number> {
+    const due = await this.#db.selectFrom('exports').select(['id', 'person_id']).where('status', '=', 'ready').where('expires_at', '<=', this.#deps.clock.now()).execute();
+    for (const row of due) {
+      this.#deps.files.delete(row.id);
+      await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+        await trx.updateTable('exports').set({ status: 'expired' }).where('id', '=', row.id).execute();
+        await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.expired', actorId: row.person_id, targetType: 'export', targetId: row.id });
+      });
+    }
+    return due.length;
+  }
+
+  /** Queues again the exports nobody is building (their worker died): at start-up and each sweep. */
+  async resumeAbandoned(): Promise<number> {
+    const rows = await this.#db.selectFrom('exports').select(['id', sql<number>`extract(epoch from (coalesce(lease_until, now()) - now()))`.as('wait')])
+      .where('status', 'in', ['queued', 'running']).execute();
+    for (const row of rows) {
+      await this.#deps.queue.enqueue(this.#deps.db, RIGHTS_EXPORT, { exportId: row.id }, { singletonKey: row.id, startAfterSeconds: Math.max(0, Math.ceil(Number(row.wait))) + 1 });
+    }
+    return rows.length;
+  }
+
+  /** Erasure: every export of the person goes, file and row. */
+  async deleteAllOf(trx: Kysely<never>, personId: string): Promise<void> {
+    const db = trx as unknown as Kysely<RightsTables>;
+    const rows = await db.selectFrom('exports').select('id').where('person_id', '=', personId).execute();
+    for (const row of rows) this.#deps.files.delete(row.id);
+    await db.deleteFrom('exports').where('person_id', '=', personId).execute();
+  }
+}

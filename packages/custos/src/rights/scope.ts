@@ -1,0 +1,84 @@
+// Whose data is whose: the workspaces a person belongs to, split by what their rights reach. In a
+// workspace where they are the only member, everything is theirs: their export holds it all and
+// their erasure deletes it all. In a workspace shared with others, only the rows naming them are
+// theirs (what they wrote stays with the workspace, under a pseudonym once they are erased).
+import { sql, type Kysely } from 'kysely';
+import { INSTANCE_CHAIN } from '../audit/index.ts';
+import { TABLES, type TableEntry } from '../db/registry.ts';
+
+export interface PersonScope {
+  personId: string;
+  email: string;
+  /** Workspaces where the person is the only member. */
+  alone: string[];
+  /** Workspaces shared with others. */
+  shared: string[];
+  /** Shared workspaces where the person is the only owner: erasure waits until ownership moves. */
+  soleOwnerOf: string[];
+}
+
+export async function scopeOf(db: Kysely<never>, personId: string, email: string): Promise<PersonScope> {
+  const { rows } = await sql<{ id: string; role: string; members: number; owners: number }>`
+    select m."organizationId" as id, m.role,
+           (select count(*)::int from memberships o where o."organizationId" = m."organizationId") as members,
+           (select count(*)::int from memberships o where o."organizationId" = m."organizationId" and o.role = 'owner') as owners
+      from memberships m where m."userId" = ${personId}
+     order by m."createdAt", m."organizationId"`.execute(db);
+  return {
+    personId,
+    email,
+    alone: rows.filter((row) => row.members === 1).map((row) => row.id),
+    shared: rows.filter((row) => row.members > 1).map((row) => row.id),
+    soleOwnerOf: rows.filter((row) => row.members > 1 && row.role === 'owner' && row.owners === 1).map((row) => row.id),
+  };
+}
+
+/**
+ * One place a table holds a person's rows: in one workspace (a tenant transaction for `tenantId`)
+ * or in a global table, and the condition that picks them.
+ */
+export interface Selection {
+  entry: TableEntry;
+  /** Set for tenant tables: the rows are read in a withTenant transaction for it. */
+  tenantId?: string;
+  /** The workspace the rows belong to (null: the person's own, in a global table). */
+  workspaceId: string | null;
+  where: ReturnType<typeof sql>;
+}
+
+const ref = (column: string) => sql.ref(column);
+
+/** The condition naming the person in a table they own (or the address invitations name). */
+function personCondition(entry: TableEntry, scope: PersonScope): ReturnType<typeof sql> | undefined {
+  if (entry.owner.kind !== 'person') return undefined;
+  const owner = entry.owner.jsonField
+    ? sql`(${ref(entry.owner.column)}::jsonb ->> ${sql.lit(entry.owner.jsonField)}) = ${scope.personId}`
+    : sql`${ref(entry.owner.column)}::text = ${scope.personId}`;
+  return entry.emailColumn ? sql`(${owner} or ${ref(entry.emailColumn)} = ${scope.email})` : owner;
+}
+
+function namesPerson(entry: TableEntry, personId: string): ReturnType<typeof sql> | undefined {
+  if (!entry.people?.length) return undefined;
+  return sql`(${sql.join(entry.people.map((column) => sql`${ref(column)} = ${personId}`), sql` or `)})`;
+}
+
+/** Every place a person's rows are, table by table in registry order. */
+export function selectionsOf(scope: PersonScope, tables: readonly TableEntry[] = TABLES): Selection[] {
+  const selections: Selection[] = [];
+  for (const entry of tables) {
+    const owner = entry.owner;
+    if (owner.kind === 'person') {
+      selections.push({ entry, workspaceId: null, where: personCondition(entry, scope)! });
+    } else if (owner.kind === 'workspace' && owner.column === 'id') {
+      for (const workspaceId of scope.alone) selections.push({ entry, workspaceId, where: sql`id = ${workspaceId}` });
+    } else if (owner.kind === 'workspace') {
+      for (const workspaceId of scope.alone) selections.push({ entry, tenantId: workspaceId, workspaceId, where: sql`true` });
+      const naming = namesPerson(entry, scope.personId);
+      // The instance chain is nobody's workspace: the person's own events there are theirs.
+      if (!naming) continue;
+      for (const workspaceId of scope.shared) selections.push({ entry, tenantId: workspaceId, workspaceId, where: naming });
+      selections.push({ entry, tenantId: INSTANCE_CHAIN, workspaceId: null, where: naming });
+    }
+  }
+  return selections;
+}

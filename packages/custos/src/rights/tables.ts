@@ -1,0 +1,53 @@
+// The Kysely view of the rights tables (migration 0011).
+export type RequestKind = 'access' | 'export' | 'erasure' | 'rectification' | 'restriction' | 'objection';
+export type RequestStatus = 'open' | 'completed' | 'cancelled' | 'failed';
+export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed' | 'expired';
+export type ErasureStatus = 'scheduled' | 'running' | 'completed' | 'cancelled';
+
+/** What an erasure works through, fixed at its first step (ids only). */
+export interface ErasurePlan {
+  /** Workspaces the person was the only member of: deleted, their secrets shredded. */
+  alone: string[];
+  /** Shared workspaces, each with the pseudonym that takes the person's place in it. */
+  shared: Array<{ workspaceId: string; pseudonym: string }>;
+  /** Steps done, so a resumed run skips them. */
+  done: string[];
+}
+
+export interface RightsTables {
+  rights_requests: {
+    id: string;
+    person_id: string;
+    kind: RequestKind;
+    source: 'api' | 'operator';
+    status: RequestStatus;
+    received_at: Date;
+    due_at: Date;
+    completed_at: Date | null;
+  };
+  exports: {
+    id: string;
+    person_id: string;
+    request_id: string;
+    status: ExportStatus;
+    progress: number;
+    bytes: string | null;
+    attempts: number;
+    lease_until: Date | null;
+    created_at: Date;
+    ready_at: Date | null;
+    expires_at: Date;
+  };
+  erasures: {
+    request_id: string;
+    person_id: string;
+    status: ErasureStatus;
+    erase_after: Date;
+    plan: ErasurePlan | null;
+    lease_until: Date | null;
+    created_at: Date;
+    completed_at: Date | null;
+  };
+  people: { id: string; email: string; name: string };
+  sessions: { id: string; userId: string; createdAt: Date };
+}
