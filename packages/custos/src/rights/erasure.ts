@@ -207,6 +207,10 @@ export class Erasures {
       // Every global table the person owns rows in, children before the account row itself.
       for (const entry of [...TABLES].reverse()) {
         if (entry.owner.kind !== 'person' || entry.keptAtErasure !== undefined) continue;
+        // Rows the runtime may never delete itself (policy acceptances, admin grants) go with the
+        // account row, by their foreign keys' ON DELETE CASCADE.
+        const { rows } = await sql<{ allowed: boolean }>`select has_table_privilege(${entry.table}, 'DELETE') as allowed`.execute(trx);
+        if (!rows[0]?.allowed) continue;
         const owner = entry.owner.jsonField
           ? sql`(${sql.ref(entry.owner.column)}::jsonb ->> ${sql.lit(entry.owner.jsonField)}) = ${personId}`
           : sql`${sql.ref(entry.owner.column)}::text = ${personId}`;
