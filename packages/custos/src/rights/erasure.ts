@@ -98,8 +98,8 @@ export class Erasures {
   }
 
   /** The person's erasure that is scheduled or running, if any. */
-  async pending(personId: string): Promise<ErasureView | null> {
-    const row = await this.#db.selectFrom('erasures').selectAll().where('person_id', '=', personId)
+  async pending(personId: string, executor: Kysely<RightsTables> = this.#db): Promise<ErasureView | null> {
+    const row = await executor.selectFrom('erasures').selectAll().where('person_id', '=', personId)
       .where('status', 'in', ['scheduled', 'running']).executeTakeFirst();
     return row ? view(row) : null;
   }
@@ -111,7 +111,8 @@ export class Erasures {
         .where('person_id', '=', personId).where('status', '=', 'scheduled').where(leaseFree as never)
         .returningAll().executeTakeFirst();
       if (!row) {
-        if (await this.pending(personId)) throw new AppError('conflict', 'the erasure is already running and cannot be cancelled');
+        // In this transaction: the embedded engine has one connection, which it holds.
+        if (await this.pending(personId, trx)) throw new AppError('conflict', 'the erasure is already running and cannot be cancelled');
         throw new AppError('not_found', 'no erasure is scheduled');
       }
       await this.#deps.register.close(trx, row.request_id, 'cancelled');

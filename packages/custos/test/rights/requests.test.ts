@@ -1,0 +1,141 @@
+// The rules around rights requests: who may ask, when an erasure is refused or cancelled, when an
+// export's link stops working, and the register operators answer from (P-RIG-7).
+import fs from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.ts';
+import { EXPORTS_DIR_NAME } from '../../src/rights/index.ts';
+import type { TestApp } from '../support/app.ts';
+import { ENGINE, TEST_MIGRATIONS, asOwner } from '../support/database.ts';
+import { addMember, signIn } from '../support/people.ts';
+import { MovableClock, asBrowser, call, createKey, signUp, startRightsApp, waitForExport } from './support.ts';
+
+const clock = new MovableClock();
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await startRightsApp(clock);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe(`rights requests on ${ENGINE}`, () => {
+  it('P-RIG-1, P-RIG-2, P-RIG-3: a person’s own, by session only; an API key is refused', async () => {
+    const person = await signUp(t);
+    const key = await createKey(t.app.http, asBrowser(t, person.cookie));
+    for (const [method, url] of [['GET', '/v1/me/data'], ['POST', '/v1/me/exports'], ['POST', '/v1/me/erasure']] as const) {
+      const res = await call(t, method, url, { authorization: `Bearer ${key.key}` });
+      expect({ url, status: res.statusCode, code: res.json().error.code }).toEqual({ url, status: 403, code: 'session_required' });
+    }
+    expect((await call(t, 'GET', '/v1/me/data', {})).statusCode).toBe(401);
+  });
+
+  it('P-RIG-3: erasure needs a recent sign-in, and is refused to the only owner of a shared workspace until ownership moves', async () => {
+    const person = await signUp(t);
+    await sql`update sessions set "createdAt" = now() - interval '10 minutes' where "userId" = ${person.personId}`.execute(t.app.database.db);
+    const stale = await call(t, 'POST', '/v1/me/erasure', asBrowser(t, person.cookie));
+    expect(stale.statusCode).toBe(403);
+    expect(stale.json().error.code).toBe('recent_sign_in_required');
+
+    const cookie = await signIn(t, person.email, person.password);
+    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, cookie), { name: 'Team' })).json().id as string;
+    const colleague = await signUp(t);
+    await addMember(t, team, colleague, 'member');
+    const refused = await call(t, 'POST', '/v1/me/erasure', asBrowser(t, cookie));
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({ code: 'sole_owner', details: { workspaceIds: [team] } });
+    expect((await call(t, 'GET', '/v1/me', asBrowser(t, cookie))).statusCode).toBe(200); // nothing was revoked
+
+    await sql`update memberships set role = 'owner' where "organizationId" = ${team} and "userId" = ${colleague.personId}`.execute(t.app.database.db);
+    expect((await call(t, 'POST', '/v1/me/erasure', asBrowser(t, cookie))).statusCode).toBe(202);
+  });
+
+  it('P-RIG-3, P-RET-1: a scheduled erasure is cancelled by signing in again; the account and its data stay', async () => {
+    const person = await signUp(t);
+    const asked = await call(t, 'POST', '/v1/me/erasure', asBrowser(t, person.cookie));
+    expect(asked.statusCode).toBe(202);
+    // Asking twice answers with the one pending.
+    const cookie = await signIn(t, person.email, person.password);
+    const again = await call(t, 'POST', '/v1/me/erasure', asBrowser(t, cookie));
+    expect(again.json().id).toBe(asked.json().id);
+    expect((await call(t, 'GET', '/v1/me/erasure', asBrowser(t, cookie))).json()).toMatchObject({ id: asked.json().id, status: 'scheduled' });
+    const cancelled = await call(t, 'DELETE', '/v1/me/erasure', asBrowser(t, cookie));
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json().status).toBe('cancelled');
+    expect((await call(t, 'DELETE', '/v1/me/erasure', asBrowser(t, cookie))).statusCode).toBe(404);
+
+    clock.advance(30 * 86_400);
+    try {
+      await t.app.rights.erasures.runDue();
+      expect((await call(t, 'GET', '/v1/me', asBrowser(t, cookie))).statusCode).toBe(200);
+      const register = await t.app.rights.requests.list();
+      expect(register.find((r) => r.id === asked.json().id)).toMatchObject({ kind: 'erasure', status: 'cancelled' });
+    } finally {
+      clock.advance(-30 * 86_400);
+    }
+  });
+
+  it('P-RIG-2: an export is its asker’s only, and its link stops working when it expires: the archive is deleted', async () => {
+    const person = await signUp(t);
+    const stranger = await signUp(t);
+    const requested = (await call(t, 'POST', '/v1/me/exports', asBrowser(t, person.cookie))).json();
+    const ready = await waitForExport(t, person, requested.id);
+    expect(ready.status).toBe('ready');
+    const archive = new URL(ready.downloadUrl!).pathname;
+    expect((await call(t, 'GET', `/v1/me/exports/${requested.id}`, asBrowser(t, stranger.cookie))).statusCode).toBe(404);
+    expect((await call(t, 'GET', archive, asBrowser(t, stranger.cookie))).statusCode).toBe(404);
+    expect((await call(t, 'GET', archive, asBrowser(t, person.cookie))).statusCode).toBe(200);
+
+    clock.advance(24 * 3600 + 60);
+    try {
+      const view = (await call(t, 'GET', `/v1/me/exports/${requested.id}`, asBrowser(t, person.cookie))).json();
+      expect(view).toMatchObject({ status: 'expired', downloadUrl: null });
+      expect((await call(t, 'GET', archive, asBrowser(t, person.cookie))).statusCode).toBe(404);
+      const file = path.join(t.config.dataDir, EXPORTS_DIR_NAME, requested.id);
+      expect(fs.existsSync(file)).toBe(true);
+      await t.app.rights.sweep();
+      expect(fs.existsSync(file)).toBe(false);
+    } finally {
+      clock.advance(-(24 * 3600 + 60));
+    }
+  });
+
+  it('P-RIG-7: the register lists every request with its due date for instance administrators; an overdue one warns in /readyz', async () => {
+    const admin = await signUp(t);
+    const person = await signUp(t);
+    expect((await call(t, 'GET', '/v1/admin/requests', asBrowser(t, admin.cookie))).statusCode).toBe(403);
+    // Granting is the schema owner's (custos admin grant); the embedded engine needs the app closed for it.
+    await t.app.close();
+    await asOwner(t.config, (owner) => sql`insert into instance_admins (person_id) values (${admin.personId})`.execute(owner.db));
+    t.app = await createApp(t.config, { extraMigrationDirs: [TEST_MIGRATIONS], logDestination: t.logs, clock, jobPollingIntervalSeconds: 0.5 });
+    await t.app.http.ready();
+
+    // An erasure is open until it runs: 30 days on, it is overdue.
+    const erasure = (await call(t, 'POST', '/v1/me/erasure', asBrowser(t, person.cookie))).json();
+    await sql`update erasures set erase_after = erase_after + interval '60 days' where request_id = ${erasure.id}`.execute(t.app.database.db);
+    expect((await call(t, 'GET', '/readyz', {})).json().warnings).toBeUndefined();
+    clock.advance(31 * 86_400);
+    try {
+      const ready = await call(t, 'GET', '/readyz', {});
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json().warnings.requests).toMatch(/overdue/);
+      const adminCookie = await signIn(t, admin.email, admin.password);
+      const overdue = await call(t, 'GET', '/v1/admin/requests?overdue=true', asBrowser(t, adminCookie));
+      expect(overdue.statusCode, overdue.body).toBe(200);
+      expect(overdue.json().items.map((r: { id: string }) => r.id)).toContain(erasure.id);
+      expect(overdue.json().items.every((r: { overdue: boolean; status: string }) => r.overdue && r.status === 'open')).toBe(true);
+      // Paged, newest first, with nothing but ids, kinds and times.
+      const first = await call(t, 'GET', '/v1/admin/requests?limit=1', asBrowser(t, adminCookie));
+      expect(first.json().items).toHaveLength(1);
+      expect(Object.keys(first.json().items[0]).sort()).toEqual(['completedAt', 'dueAt', 'id', 'kind', 'overdue', 'personId', 'receivedAt', 'source', 'status']);
+      const second = await call(t, 'GET', `/v1/admin/requests?limit=1&cursor=${first.json().nextCursor}`, asBrowser(t, adminCookie));
+      expect(second.json().items[0].id).not.toBe(first.json().items[0].id);
+      expect((await call(t, 'GET', '/v1/admin/requests?cursor=bogus', asBrowser(t, adminCookie))).statusCode).toBe(400);
+      expect(t.logs.text()).not.toContain(person.email);
+    } finally {
+      clock.advance(-31 * 86_400);
+    }
+  });
+});
