@@ -4,6 +4,7 @@ import { errorFrom } from './errors.ts';
 import { Conversations, Traces } from './data.ts';
 import { Auth, Me, ApiKeys, Workspaces } from './identity.ts';
 import { Actions, Credentials } from './vault.ts';
+import { Rights } from './rights.ts';
 
 export interface ClientOptions {
   /** The custos public URL, e.g. https://custos.example.com */
@@ -27,6 +28,8 @@ export interface Health {
 export interface Readiness {
   status: 'ready';
   checks: Record<string, 'ok'>;
+  /** What an operator should act on although the server can serve (overdue requests). */
+  warnings?: Record<string, string>;
 }
 
 const SESSION_COOKIE = /^((?:__Secure-)?custos_session)=([^;]*)/;
@@ -44,6 +47,7 @@ export class CustosClient {
   readonly traces: Traces;
   readonly credentials: Credentials;
   readonly actions: Actions;
+  readonly rights: Rights;
 
   constructor(options: ClientOptions) {
     this.#options = options;
@@ -56,6 +60,7 @@ export class CustosClient {
     this.traces = new Traces(this);
     this.credentials = new Credentials(this);
     this.actions = new Actions(this);
+    this.rights = new Rights(this);
   }
 
   /** The process is up. */
@@ -74,6 +79,13 @@ export class CustosClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+    const response = await this.send(method, path, body, extraHeaders);
+    if (response.status === 204) return undefined as T;
+    return (await response.json()) as T;
+  }
+
+  /** The response itself, its body unread (a download to stream); an error status still throws. */
+  async send(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     if (this.#options.apiKey) headers.authorization = `Bearer ${this.#options.apiKey}`;
     if (this.#options.workspace) headers['custos-workspace'] = this.#options.workspace;
@@ -91,8 +103,7 @@ export class CustosClient {
     });
     if (this.#options.keepSession) this.#keepCookie(response);
     if (!response.ok) throw await errorFrom(response);
-    if (response.status === 204) return undefined as T;
-    return (await response.json()) as T;
+    return response;
   }
 
   #keepCookie(response: Response): void {

@@ -28,7 +28,7 @@ describe(`@custos/client on ${ENGINE}`, () => {
   it('reads health and readiness', async () => {
     const client = new CustosClient({ baseUrl });
     expect(await client.health()).toEqual({ status: 'ok' });
-    expect(await client.ready()).toEqual({ status: 'ready', checks: { database: 'ok', keys: 'ok', migrations: 'ok', isolation: 'ok' } });
+    expect(await client.ready()).toEqual({ status: 'ready', checks: { database: 'ok', keys: 'ok', migrations: 'ok', isolation: 'ok', requests: 'ok' } });
   });
 
   it('turns error bodies into CustosApiError with the stable code and the request id', async () => {
@@ -116,5 +116,27 @@ describe(`@custos/client on ${ENGINE}`, () => {
     await person.credentials.delete(credential.id);
     await expect(agent.credentials.get(credential.id)).rejects.toMatchObject({ status: 404 });
     expect(peer.received.filter((r) => r.url === '/sdk/scale')).toHaveLength(1);
+  });
+  it('P-RIG-1, P-RIG-2, P-RIG-3: what is held, an export downloaded as a ZIP, an erasure asked for and cancelled, through the SDK', async () => {
+    const email = `sdk-rights-${Date.now()}@example.test`;
+    const person = new CustosClient({ baseUrl, keepSession: true });
+    await person.auth.signUp({ email, password: 'correct horse battery' });
+    const held = await person.rights.data();
+    expect(held.categories.map((c) => c.category)).toEqual(expect.arrayContaining(['account', 'sessions', 'workspaces']));
+    let view = await person.rights.requestExport();
+    for (let i = 0; i < 100 && (view.status === 'queued' || view.status === 'running'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      view = await person.rights.export(view.id);
+    }
+    expect(view.status).toBe('ready');
+    expect((await person.rights.exports()).items.map((e) => e.id)).toContain(view.id);
+    const archive = Buffer.from(await (await person.rights.downloadExport(view.id)).arrayBuffer());
+    expect(archive.subarray(0, 2).toString()).toBe('PK');
+    expect((await person.rights.requestErasure()).status).toBe('scheduled');
+    await expect(person.me.get()).rejects.toMatchObject({ status: 401 });
+    await person.auth.signIn({ email, password: 'correct horse battery' });
+    expect((await person.rights.erasure()).status).toBe('scheduled');
+    expect((await person.rights.cancelErasure()).status).toBe('cancelled');
+    await expect(person.rights.requests()).rejects.toMatchObject({ status: 403, code: 'forbidden' });
   });
 });

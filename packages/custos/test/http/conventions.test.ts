@@ -19,7 +19,7 @@ describe(`HTTP conventions on ${ENGINE}`, () => {
     expect((await inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
     const ready = await inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', keys: 'ok', migrations: 'ok', isolation: 'ok' } });
+    expect(ready.json()).toEqual({ status: 'ready', checks: { database: 'ok', keys: 'ok', migrations: 'ok', isolation: 'ok', requests: 'ok' } });
   });
 
   it('authentication runs before validation: no credentials is 401 whatever the body', async () => {
