@@ -22,7 +22,9 @@ GRANT SELECT, INSERT, UPDATE ON rights_requests TO custos_runtime;
 
 -- An export: built by a job into a sealed archive in the data dir (exports/<id>), downloadable
 -- until expires_at, then deleted. lease_until says a worker is building it; a lapsed lease means
--- that worker died, and another takes over from the start.
+-- that worker died, and another takes over from the start. `attempts` numbers the claims: each
+-- worker writes only while the row still carries its own number, so one that lost its lease
+-- cannot touch the work of the next.
 CREATE TABLE exports (
   id uuid PRIMARY KEY,
   person_id uuid NOT NULL REFERENCES people (id) ON DELETE CASCADE,
@@ -37,6 +39,8 @@ CREATE TABLE exports (
   expires_at timestamptz NOT NULL
 );
 CREATE INDEX exports_by_person ON exports (person_id, created_at DESC);
+-- One export in the making per person: asking again answers with it.
+CREATE UNIQUE INDEX exports_one_unfinished ON exports (person_id) WHERE status IN ('queued', 'running');
 CREATE INDEX exports_unfinished ON exports (status) WHERE status IN ('queued', 'running', 'ready');
 GRANT SELECT, INSERT, UPDATE, DELETE ON exports TO custos_runtime;
 
@@ -50,6 +54,7 @@ CREATE TABLE erasures (
   status text NOT NULL CHECK (status IN ('scheduled', 'running', 'completed', 'cancelled')),
   erase_after timestamptz NOT NULL,
   plan jsonb,
+  attempts integer NOT NULL DEFAULT 0,
   lease_until timestamptz,
   created_at timestamptz NOT NULL,
   completed_at timestamptz
@@ -57,3 +62,12 @@ CREATE TABLE erasures (
 CREATE UNIQUE INDEX erasures_one_pending ON erasures (person_id) WHERE status IN ('scheduled', 'running');
 CREATE INDEX erasures_due ON erasures (erase_after) WHERE status IN ('scheduled', 'running');
 GRANT SELECT, INSERT, UPDATE ON erasures TO custos_runtime;
+
+-- A person's own events on a chain (what GET /v1/me/data counts and an export reads), without
+-- scanning the whole instance chain.
+CREATE INDEX audit_entries_by_actor ON audit_entries (tenant_id, actor_id);
+
+-- Deleting a message (or a whole workspace's, at erasure) sets its replies' parent_id to null: the
+-- foreign key's action looks replies up by these columns, one scan of the conversation per deleted
+-- row without this index (45 s instead of 0.7 s for 100,000 messages).
+CREATE INDEX messages_by_parent ON messages (tenant_id, conversation_id, parent_id) WHERE parent_id IS NOT NULL;

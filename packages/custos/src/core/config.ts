@@ -148,6 +148,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   const e = parsed.data;
   const mailTransport = e.CUSTOS_MAIL_TRANSPORT ?? (e.CUSTOS_SMTP_URL ? 'smtp' : 'mailbox');
   if (mailTransport === 'smtp' && !e.CUSTOS_SMTP_URL) throw new ConfigError('invalid configuration in CUSTOS_SMTP_URL: the smtp transport needs it');
+  // An erasure is a request too: its grace period must end before the request is due.
+  if ((e.CUSTOS_ERASURE_GRACE_DAYS ?? 7) >= (e.CUSTOS_REQUEST_DUE_DAYS ?? 30)) {
+    throw new ConfigError('invalid configuration in CUSTOS_ERASURE_GRACE_DAYS: it must be shorter than CUSTOS_REQUEST_DUE_DAYS');
+  }
   const port = overrides.port ?? e.CUSTOS_PORT ?? DEFAULT_PORT;
   const tls = overrides.tls;
   const scheme = tls ? 'https' : 'http';

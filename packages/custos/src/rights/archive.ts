@@ -82,7 +82,8 @@ export function buildArchive(input: ArchiveInput): Readable {
     zip.addReadStreamLazy(file, options, (callback) => {
       const digest = new Digesting();
       digest.on('finish', () => digests.push({ path: file, bytes: digest.bytes, sha256: digest.sha256 }));
-      const source = Readable.from(ndjson(part, input, (n) => (counted.rows += n)));
+      // A byte stream with a small buffer: it reads the next page only when the zip has taken this one.
+      const source = Readable.from(ndjson(part, input, (n) => (counted.rows += n)), { objectMode: false, highWaterMark: 64 * 1024 });
       source.on('error', (err) => digest.destroy(err));
       callback(null, source.pipe(digest));
     });

@@ -18,7 +18,7 @@ import type { Outbox } from '../mail/index.ts';
 import { eraseWorkspace, pseudonymise, revokeAccess, type StepDeps } from './erasure-steps.ts';
 import type { Exports } from './exports.ts';
 import { RIGHTS_ERASE } from './jobs.ts';
-import { keepLease, leaseFree, newLease } from './lease.ts';
+import { keepLease, leaseFree, leaseWait, newLease } from './lease.ts';
 import type { Register } from './register.ts';
 import { scopeOf } from './scope.ts';
 import type { ErasurePlan, ErasureStatus, RightsTables } from './tables.ts';
@@ -57,11 +57,19 @@ export class Erasures {
   /**
    * Schedules the erasure of a person (after `graceSeconds`, or at once with `now`) and revokes
    * every way in at once. Refused while the person is the only owner of a workspace others share.
-   * Asking again while one is pending answers with the pending one.
+   * Asking again while one is pending answers with the pending one, revoking again whatever way
+   * in was made since; asking with `now` makes a scheduled one due at once.
    */
   async request(personId: string, source: Source, options: { now?: boolean } = {}): Promise<ErasureView> {
     const pending = await this.pending(personId);
-    if (pending) return pending;
+    if (pending) {
+      if (options.now && pending.status === 'scheduled') {
+        await this.#db.updateTable('erasures').set({ erase_after: this.#deps.clock.now() }).where('request_id', '=', pending.id).where('status', '=', 'scheduled').execute();
+      }
+      const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
+      if (person) await revokeAccess(this.#deps, personId, await scopeOf(this.#deps.db, personId, person.email));
+      return this.get(pending.id);
+    }
     const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
     if (!person) throw new AppError('not_found', 'no such person');
     const scope = await scopeOf(this.#deps.db, personId, person.email);
@@ -84,7 +92,7 @@ export class Erasures {
     const receivedAt = this.#deps.clock.now();
     return withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
       const received = await this.#deps.register.receive(trx, { personId, kind: 'erasure', source });
-      await trx.insertInto('erasures').values({ request_id: received, person_id: personId, status: 'scheduled', erase_after: eraseAfter, plan: null, lease_until: null, created_at: receivedAt, completed_at: null }).execute();
+      await trx.insertInto('erasures').values({ request_id: received, person_id: personId, status: 'scheduled', erase_after: eraseAfter, plan: null, attempts: 0, lease_until: null, created_at: receivedAt, completed_at: null }).execute();
       await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'erasure.requested', actorId: personId, targetType: 'person', targetId: personId, details: { source, graceSeconds: Math.round((eraseAfter.getTime() - receivedAt.getTime()) / 1000) } });
       if (!now) await this.#deps.mail.queue(trx, { template: 'erasure_scheduled', to: email, vars: { at: eraseAfter.toISOString() } });
       return received;
@@ -144,66 +152,97 @@ export class Erasures {
 
   /** Queues the running erasures whose worker may have died, for when their lease lapses (start-up). */
   async resumeAbandoned(): Promise<number> {
-    const rows = await this.#db.selectFrom('erasures').select(['request_id', sql<number>`extract(epoch from (coalesce(lease_until, now()) - now()))`.as('wait')])
-      .where('status', '=', 'running').execute();
+    const rows = await this.#db.selectFrom('erasures').select(['request_id', leaseWait.as('wait')]).where('status', '=', 'running').execute();
     for (const row of rows) {
-      await this.#deps.queue.enqueue(this.#deps.db, RIGHTS_ERASE, { requestId: row.request_id }, { startAfterSeconds: Math.max(0, Math.ceil(Number(row.wait))) + 1 });
+      await this.#deps.queue.enqueue(this.#deps.db, RIGHTS_ERASE, { requestId: row.request_id }, { startAfterSeconds: Math.ceil(Number(row.wait)) + 1 });
     }
     return rows.length;
   }
 
   /** Runs (or resumes) one erasure if it is due and nobody else runs it; false otherwise. */
   async run(requestId: string): Promise<boolean> {
-    const claimed = await this.#db.updateTable('erasures').set({ status: 'running', lease_until: newLease as never })
+    const claimed = await this.#db.updateTable('erasures').set({ status: 'running', lease_until: newLease as never, attempts: sql`attempts + 1` as never })
       .where('request_id', '=', requestId).where('status', 'in', ['scheduled', 'running'])
       .where('erase_after', '<=', this.#deps.clock.now()).where(leaseFree as never)
-      .returning(['person_id', 'plan']).executeTakeFirst();
+      .returning(['person_id', 'plan', 'attempts']).executeTakeFirst();
     if (!claimed) return false;
-    const lease = keepLease(this.#deps.db, 'erasures', 'request_id', requestId);
+    const claim = { requestId, personId: claimed.person_id, token: claimed.attempts };
+    const lease = keepLease(this.#deps.db, 'erasures', 'request_id', requestId, claim.token);
     try {
-      await this.#work(requestId, claimed.person_id, claimed.plan ?? (await this.#plan(requestId, claimed.person_id)), lease.held);
+      await this.#work(claim, claimed.plan ?? (await this.#plan(claim)), lease.held);
       return true;
     } catch (err) {
-      await this.#db.updateTable('erasures').set({ lease_until: null }).where('request_id', '=', requestId).execute().catch(() => undefined);
+      await this.#db.updateTable('erasures').set({ lease_until: null }).where('request_id', '=', requestId).where('attempts', '=', claim.token).execute().catch(() => undefined);
       throw err;
     } finally {
       lease.release();
     }
   }
 
-  async #plan(requestId: string, personId: string): Promise<ErasurePlan> {
-    const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
-    const scope = person ? await scopeOf(this.#deps.db, personId, person.email) : { alone: [], shared: [], soleOwnerOf: [] };
+  /** The workspaces of the person not in the plan yet, split as the plan splits them. */
+  async #unplanned(claim: Claim, plan: ErasurePlan): Promise<Pick<ErasurePlan, 'alone' | 'shared'>> {
+    const person = await this.#db.selectFrom('people').select('email').where('id', '=', claim.personId).executeTakeFirst();
+    const scope = person ? await scopeOf(this.#deps.db, claim.personId, person.email) : { alone: [], shared: [], soleOwnerOf: [] };
     // Someone may have joined since the request; the erasure is owed all the same, so the
     // workspace keeps its data and loses its last owner: said in the log for the operator.
-    if (scope.soleOwnerOf.length > 0) this.#deps.log.warn({ requestId, workspaces: scope.soleOwnerOf.length }, 'erasure leaves shared workspaces without an owner');
-    const plan: ErasurePlan = { alone: scope.alone, shared: scope.shared.map((workspaceId) => ({ workspaceId, pseudonym: crypto.randomUUID() })), done: [] };
-    await this.#db.updateTable('erasures').set({ plan: JSON.stringify(plan) as never }).where('request_id', '=', requestId).execute();
+    if (scope.soleOwnerOf.length > 0) this.#deps.log.warn({ requestId: claim.requestId, workspaces: scope.soleOwnerOf.length }, 'erasure leaves shared workspaces without an owner');
+    const planned = new Set([...plan.alone, ...plan.shared.map((s) => s.workspaceId)]);
+    return {
+      alone: scope.alone.filter((id) => !planned.has(id)),
+      shared: scope.shared.filter((id) => !planned.has(id)).map((workspaceId) => ({ workspaceId, pseudonym: crypto.randomUUID() })),
+    };
+  }
+
+  async #save(claim: Claim, plan: ErasurePlan): Promise<void> {
+    const saved = await this.#db.updateTable('erasures').set({ plan: JSON.stringify(plan) as never })
+      .where('request_id', '=', claim.requestId).where('attempts', '=', claim.token).executeTakeFirst();
+    if (Number(saved.numUpdatedRows) === 0) throw new AppError('conflict', 'the erasure was taken over by another worker');
+  }
+
+  async #plan(claim: Claim): Promise<ErasurePlan> {
+    const plan: ErasurePlan = { alone: [], shared: [], done: [] };
+    const found = await this.#unplanned(claim, plan);
+    Object.assign(plan, found);
+    await this.#save(claim, plan);
     return plan;
   }
 
-  async #work(requestId: string, personId: string, plan: ErasurePlan, held: () => boolean): Promise<void> {
+  async #work(claim: Claim, plan: ErasurePlan, held: () => boolean): Promise<void> {
+    const { personId } = claim;
     const step = async (name: string, fn: () => Promise<void>) => {
       if (plan.done.includes(name)) return;
       if (!held()) throw new AppError('conflict', 'the erasure was taken over by another worker');
       await fn();
       plan.done.push(name);
-      await this.#db.updateTable('erasures').set({ plan: JSON.stringify(plan) as never }).where('request_id', '=', requestId).execute();
+      await this.#save(claim, plan);
     };
-    await step('access', () => revokeAccess(this.#deps, personId, { alone: plan.alone, shared: plan.shared.map((s) => s.workspaceId) }));
-    for (const workspaceId of plan.alone) await step(`erase:${workspaceId}`, () => eraseWorkspace(this.#deps, workspaceId));
-    for (const { workspaceId, pseudonym } of plan.shared) await step(`pseudonymise:${workspaceId}`, () => pseudonymise(this.#deps, personId, workspaceId, pseudonym));
-    await step('exports', () => withTenant(this.#deps.db, INSTANCE_CHAIN, (trx) => this.#deps.exports.deleteAllOf(trx, personId)));
-    // Before the account row goes, so that a crash here finds the person still to finish.
-    await step('shred', () => this.#deps.audit.shredPerson(personId));
-    await this.#finish(requestId, personId);
+    // The person may still sign in while this runs (until their secret is shredded) and make a
+    // workspace: what the plan did not know is added to it and erased in another round.
+    for (let round = 0; ; round += 1) {
+      await step(`access:${round}`, () => revokeAccess(this.#deps, personId, { alone: plan.alone, shared: plan.shared.map((s) => s.workspaceId) }));
+      for (const workspaceId of plan.alone) await step(`erase:${workspaceId}`, () => eraseWorkspace(this.#deps, workspaceId));
+      for (const { workspaceId, pseudonym } of plan.shared) await step(`pseudonymise:${workspaceId}`, () => pseudonymise(this.#deps, personId, workspaceId, pseudonym));
+      // Before the account row goes, so that a crash here finds the person still to finish.
+      await step('shred', () => this.#deps.audit.shredPerson(personId));
+      const more = await this.#unplanned(claim, plan);
+      if (more.alone.length + more.shared.length === 0) break;
+      if (round >= 5) throw new AppError('conflict', 'workspaces keep appearing during this erasure; it is retried');
+      plan.alone.push(...more.alone);
+      plan.shared.push(...more.shared);
+      await this.#save(claim, plan);
+    }
+    await this.#finish(claim);
   }
 
   /** The receipt is queued and the account's rows go in one transaction, which also closes the request. */
-  async #finish(requestId: string, personId: string): Promise<void> {
+  async #finish({ requestId, personId, token }: Claim): Promise<void> {
     const now = this.#deps.clock.now();
     await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+      // A membership made since the last round would lose its only member with the account row.
+      const { rows: left } = await sql<{ id: string }>`select id from memberships where "userId" = ${personId} limit 1`.execute(trx);
+      if (left.length > 0) throw new AppError('conflict', 'a workspace appeared during this erasure; it is retried');
       const person = await trx.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
+      await this.#deps.exports.deleteAllOf(trx as never, personId);
       if (person) await this.#deps.mail.queue(trx, { template: 'erasure_completed', to: person.email, vars: { at: now.toISOString() } });
       // Every global table the person owns rows in, children before the account row itself.
       for (const entry of [...TABLES].reverse()) {
@@ -218,11 +257,20 @@ export class Erasures {
         const byEmail = entry.emailColumn && person ? sql` or ${sql.ref(entry.emailColumn)} = ${person.email}` : sql``;
         await sql`delete from ${sql.table(entry.table)} where ${owner}${byEmail}`.execute(trx);
       }
-      await trx.updateTable('erasures').set({ status: 'completed', completed_at: now, plan: null, lease_until: null }).where('request_id', '=', requestId).execute();
+      const closed = await trx.updateTable('erasures').set({ status: 'completed', completed_at: now, plan: null, lease_until: null })
+        .where('request_id', '=', requestId).where('attempts', '=', token).executeTakeFirst();
+      if (Number(closed.numUpdatedRows) === 0) throw new AppError('conflict', 'the erasure was taken over by another worker');
       await this.#deps.register.close(trx, requestId, 'completed');
       await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'erasure.completed', targetType: 'person', targetId: personId });
     });
   }
+}
+
+interface Claim {
+  requestId: string;
+  personId: string;
+  /** The claim's number (attempts): every write of this run names it. */
+  token: number;
 }
 
 function view(row: RightsTables['erasures']): ErasureView {

@@ -29,13 +29,17 @@ export class ExportFiles {
     return path.join(this.#dir, exportId);
   }
 
-  /** Seals `archive` into the export's file; returns the stored size. */
-  async write(exportId: string, personId: string, archive: Readable): Promise<number> {
+  /**
+   * Seals `archive` into a file of this attempt's own, then renames it into place if the attempt
+   * still holds its claim; returns the stored size.
+   */
+  async write(exportId: string, attempt: number, personId: string, archive: Readable, held: () => boolean): Promise<number> {
     fs.mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
-    const partial = `${this.#path(exportId)}.part`;
+    const partial = `${this.#path(exportId)}.${attempt}.part`;
     const seal = createSealStream(await personDataKey(this.#keystore, personId, true), archiveContext(exportId));
     try {
       await pipeline(archive, seal, fs.createWriteStream(partial, { mode: 0o600 }));
+      if (!held()) throw new AppError('conflict', 'the export was taken over by another worker');
       fs.renameSync(partial, this.#path(exportId));
     } catch (err) {
       fs.rmSync(partial, { force: true });
@@ -46,6 +50,8 @@ export class ExportFiles {
 
   /** The archive, opened as it is read; the stream fails if the file was altered or cut. */
   async read(exportId: string, personId: string): Promise<Transform> {
+    // Checked before anything is sent, so that a missing file is a clean 404, not a broken download.
+    if (!this.exists(exportId)) throw new AppError('not_found', 'this export’s archive is gone');
     const key = await personDataKey(this.#keystore, personId, false);
     const opening = createOpenStream((version) => {
       if (version !== key.version) throw new AppError('sealed_data_invalid', 'an export archive names a key it is not sealed under');
@@ -60,9 +66,10 @@ export class ExportFiles {
     return fs.existsSync(this.#path(exportId));
   }
 
-  /** Removes the archive and any partial one. Idempotent. */
+  /** Removes the archive and every attempt's partial one. Idempotent. */
   delete(exportId: string): void {
     fs.rmSync(this.#path(exportId), { force: true });
-    fs.rmSync(`${this.#path(exportId)}.part`, { force: true });
+    const names = fs.existsSync(this.#dir) ? fs.readdirSync(this.#dir) : [];
+    for (const name of names) if (name.startsWith(`${exportId}.`) && name.endsWith('.part')) fs.rmSync(path.join(this.#dir, name), { force: true });
   }
 }

@@ -10,13 +10,14 @@ import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import type { Keystore, Sealer } from '../crypto/index.ts';
 import { TABLES, type Category } from '../db/registry.ts';
+import { afterCommit } from '../db/transaction.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Outbox } from '../mail/index.ts';
 import { buildArchive, type ArchivePart } from './archive.ts';
 import type { ExportFiles } from './export-files.ts';
 import { RIGHTS_EXPORT } from './jobs.ts';
-import { keepLease, leaseFree, newLease } from './lease.ts';
+import { keepLease, leaseFree, leaseWait, newLease } from './lease.ts';
 import type { Register } from './register.ts';
 import { countRows, readRows } from './rows.ts';
 import { scopeOf, selectionsOf } from './scope.ts';
@@ -65,20 +66,39 @@ export class Exports {
     this.#db = deps.db as unknown as Kysely<RightsTables>;
   }
 
-  /** Records the request and queues the build (unless the caller builds it itself: the CLI). */
+  /**
+   * Records the request and queues the build (unless the caller builds it itself: the CLI). A
+   * person has one export in the making at a time: asking again answers with it.
+   */
   async request(personId: string, source: Source, options: { enqueue?: boolean } = {}): Promise<ExportView> {
+    const unfinished = await this.#unfinished(personId);
+    if (unfinished) return unfinished;
+    const erasing = await this.#db.selectFrom('erasures').select('request_id').where('person_id', '=', personId).where('status', 'in', ['scheduled', 'running']).executeTakeFirst();
+    if (erasing) throw new AppError('conflict', 'your account is being erased: cancel the erasure to export your data');
     const id = newId();
     const now = this.#deps.clock.now();
-    await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
-      const requestId = await this.#deps.register.receive(trx, { personId, kind: 'export', source });
-      await trx.insertInto('exports').values({
-        id, person_id: personId, request_id: requestId, status: 'queued', progress: 0, bytes: null, attempts: 0,
-        lease_until: null, created_at: now, ready_at: null, expires_at: new Date(now.getTime() + this.#deps.ttlSeconds * 1000),
-      }).execute();
-      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.requested', actorId: personId, targetType: 'export', targetId: id, details: { source } });
-      if (options.enqueue !== false) await this.#deps.queue.enqueue(trx, RIGHTS_EXPORT, { exportId: id });
-    });
+    try {
+      await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+        const requestId = await this.#deps.register.receive(trx, { personId, kind: 'export', source });
+        await trx.insertInto('exports').values({
+          id, person_id: personId, request_id: requestId, status: 'queued', progress: 0, bytes: null, attempts: 0,
+          lease_until: null, created_at: now, ready_at: null, expires_at: new Date(now.getTime() + this.#deps.ttlSeconds * 1000),
+        }).execute();
+        await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.requested', actorId: personId, targetType: 'export', targetId: id, details: { source } });
+        if (options.enqueue !== false) await this.#deps.queue.enqueue(trx, RIGHTS_EXPORT, { exportId: id });
+      });
+    } catch (err) {
+      // Asked twice at once: the unique index on unfinished exports lets one in; both get it.
+      const existing = (err as { code?: unknown }).code === '23505' ? await this.#unfinished(personId) : null;
+      if (existing) return existing;
+      throw err;
+    }
     return this.get(personId, id);
+  }
+
+  async #unfinished(personId: string): Promise<ExportView | null> {
+    const row = await this.#db.selectFrom('exports').selectAll().where('person_id', '=', personId).where('status', 'in', ['queued', 'running']).executeTakeFirst();
+    return row ? this.#view(row) : null;
   }
 
   async get(personId: string, id: string): Promise<ExportView> {
@@ -114,30 +134,30 @@ export class Exports {
 
   /**
    * Builds an export if nobody else is: claims the lease, streams the archive into its file, and
-   * marks it ready. Returns false when another worker holds it or it is already done.
+   * marks it ready. Returns false when another worker holds it, it is done, or it failed too often.
    */
   async run(id: string, onProgress?: (progress: number) => void): Promise<boolean> {
     const claimed = await this.#db.updateTable('exports')
       .set({ status: 'running', lease_until: newLease as never, attempts: sql`attempts + 1` as never, progress: 0 })
-      .where('id', '=', id).where('status', 'in', ['queued', 'running']).where(leaseFree as never)
+      .where('id', '=', id).where('status', 'in', ['queued', 'running']).where('attempts', '<', MAX_ATTEMPTS).where(leaseFree as never)
       .returning(['person_id', 'request_id', 'attempts', 'created_at']).executeTakeFirst();
     if (!claimed) return false;
-    const lease = keepLease(this.#deps.db, 'exports', 'id', id);
+    const token = claimed.attempts;
+    const lease = keepLease(this.#deps.db, 'exports', 'id', id, token);
     try {
-      const bytes = await this.#build(id, claimed.person_id, claimed.created_at, lease.held, onProgress);
-      await this.#ready(id, claimed.person_id, claimed.request_id, bytes);
+      const bytes = await this.#build(id, token, claimed.person_id, claimed.created_at, lease.held, onProgress);
+      await this.#ready(id, token, claimed.person_id, claimed.request_id, bytes);
       return true;
     } catch (err) {
-      this.#deps.files.delete(id);
-      if (claimed.attempts >= MAX_ATTEMPTS) await this.#fail(id, claimed.person_id, claimed.request_id);
-      else await this.#db.updateTable('exports').set({ lease_until: null }).where('id', '=', id).execute();
+      if (token >= MAX_ATTEMPTS) await this.#fail(id, token, claimed.person_id, claimed.request_id);
+      else await this.#db.updateTable('exports').set({ lease_until: null }).where('id', '=', id).where('attempts', '=', token).execute();
       throw err;
     } finally {
       lease.release();
     }
   }
 
-  async #build(id: string, personId: string, createdAt: Date, held: () => boolean, onProgress?: (progress: number) => void): Promise<number> {
+  async #build(id: string, token: number, personId: string, createdAt: Date, held: () => boolean, onProgress?: (progress: number) => void): Promise<number> {
     const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
     if (!person) throw new AppError('not_found', 'the person of this export is gone');
     const scope = await scopeOf(this.#deps.db, personId, person.email);
@@ -164,28 +184,31 @@ export class Exports {
         onProgress?.(progress);
         if (Date.now() - reported < PROGRESS_EVERY_MS) return;
         reported = Date.now();
-        void this.#db.updateTable('exports').set({ progress }).where('id', '=', id).where('status', '=', 'running').execute().catch(() => undefined);
+        void this.#db.updateTable('exports').set({ progress }).where('id', '=', id).where('attempts', '=', token).where('status', '=', 'running').execute().catch(() => undefined);
       },
     });
-    return this.#deps.files.write(id, personId, archive);
+    return this.#deps.files.write(id, token, personId, archive, held);
   }
 
-  async #ready(id: string, personId: string, requestId: string, bytes: number): Promise<void> {
+  async #ready(id: string, token: number, personId: string, requestId: string, bytes: number): Promise<void> {
     const now = this.#deps.clock.now();
     const expiresAt = new Date(now.getTime() + this.#deps.ttlSeconds * 1000);
     const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
     await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
-      await trx.updateTable('exports').set({ status: 'ready', progress: 1, bytes: String(bytes), ready_at: now, expires_at: expiresAt, lease_until: null })
-        .where('id', '=', id).execute();
+      const marked = await trx.updateTable('exports').set({ status: 'ready', progress: 1, bytes: String(bytes), ready_at: now, expires_at: expiresAt, lease_until: null })
+        .where('id', '=', id).where('attempts', '=', token).where('status', '=', 'running').executeTakeFirst();
+      if (Number(marked.numUpdatedRows) === 0) throw new AppError('conflict', 'the export was taken over by another worker');
       await this.#deps.register.close(trx, requestId, 'completed');
       await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.ready', actorId: personId, targetType: 'export', targetId: id, details: { bytes } });
       if (person) await this.#deps.mail.queue(trx, { template: 'export_ready', to: person.email, vars: { url: new URL('/v1/me/exports', this.#deps.publicUrl).toString(), expiresAt: expiresAt.toISOString() } });
     });
   }
 
-  async #fail(id: string, personId: string, requestId: string): Promise<void> {
+  async #fail(id: string, token: number | null, personId: string, requestId: string): Promise<void> {
     await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
-      await trx.updateTable('exports').set({ status: 'failed', lease_until: null }).where('id', '=', id).execute();
+      let update = trx.updateTable('exports').set({ status: 'failed', lease_until: null }).where('id', '=', id).where('status', 'in', ['queued', 'running']);
+      if (token !== null) update = update.where('attempts', '=', token);
+      if (Number((await update.executeTakeFirst()).numUpdatedRows) === 0) return;
       await this.#deps.register.close(trx, requestId, 'failed');
       await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.failed', actorId: personId, targetType: 'export', targetId: id });
     });
@@ -204,21 +227,31 @@ export class Exports {
     return due.length;
   }
 
-  /** Queues again the exports nobody is building (their worker died): at start-up and each sweep. */
+  /**
+   * Queues again the exports nobody is building (their worker died), for when their lease lapses:
+   * at start-up and each sweep. One whose builds keep dying (a process killed each time) fails.
+   */
   async resumeAbandoned(): Promise<number> {
-    const rows = await this.#db.selectFrom('exports').select(['id', sql<number>`extract(epoch from (coalesce(lease_until, now()) - now()))`.as('wait')])
+    const rows = await this.#db.selectFrom('exports').select(['id', 'person_id', 'request_id', 'attempts', leaseWait.as('wait')])
       .where('status', 'in', ['queued', 'running']).execute();
     for (const row of rows) {
-      await this.#deps.queue.enqueue(this.#deps.db, RIGHTS_EXPORT, { exportId: row.id }, { singletonKey: row.id, startAfterSeconds: Math.max(0, Math.ceil(Number(row.wait))) + 1 });
+      if (row.attempts >= MAX_ATTEMPTS && Number(row.wait) === 0) await this.#fail(row.id, null, row.person_id, row.request_id);
+      else await this.#deps.queue.enqueue(this.#deps.db, RIGHTS_EXPORT, { exportId: row.id }, { startAfterSeconds: Math.ceil(Number(row.wait)) + 1 });
     }
     return rows.length;
   }
 
-  /** Erasure: every export of the person goes, file and row. */
+  /**
+   * Erasure: every export of the person goes, in the caller's transaction; one not finished has
+   * its request answered as cancelled. The files go once that transaction commits.
+   */
   async deleteAllOf(trx: Kysely<never>, personId: string): Promise<void> {
     const db = trx as unknown as Kysely<RightsTables>;
-    const rows = await db.selectFrom('exports').select('id').where('person_id', '=', personId).execute();
-    for (const row of rows) this.#deps.files.delete(row.id);
+    const rows = await db.selectFrom('exports').select(['id', 'request_id', 'status']).where('person_id', '=', personId).execute();
+    for (const row of rows) if (row.status === 'queued' || row.status === 'running') await this.#deps.register.close(db, row.request_id, 'cancelled');
     await db.deleteFrom('exports').where('person_id', '=', personId).execute();
+    afterCommit(trx, () => {
+      for (const row of rows) this.#deps.files.delete(row.id);
+    });
   }
 }

@@ -11,7 +11,26 @@ import { INSTANCE_CHAIN } from '../audit/index.ts';
 import type { TableEntry } from '../db/registry.ts';
 import type { Selection } from './scope.ts';
 
-export const PAGE_SIZE = 1000;
+/**
+ * Pages are bounded in rows and, roughly, in bytes: they start at FIRST_PAGE rows and each next
+ * page is sized from the bytes per row of the last, aiming at PAGE_BYTES, so that an account of
+ * large messages holds no more in memory than one of small ones.
+ */
+export const MAX_PAGE_ROWS = 1000;
+const FIRST_PAGE_ROWS = 100;
+const PAGE_BYTES = 4 * 1024 * 1024;
+
+/** A row's rough size: its byte and text values. */
+function rowBytes(row: Record<string, unknown>): number {
+  let bytes = 64;
+  for (const value of Object.values(row)) {
+    if (Buffer.isBuffer(value)) bytes += value.length;
+    else if (typeof value === 'string') bytes += value.length;
+    else if (value !== null && typeof value === 'object') bytes += 256;
+    else bytes += 8;
+  }
+  return bytes;
+}
 
 export interface RowsDeps {
   db: Kysely<never>;
@@ -77,7 +96,7 @@ function rowNames(entry: TableEntry, row: Row, personId: string): boolean {
  * The rows of one selection, a page at a time. Sealed values that cannot be opened (another
  * person's, or shredded) come out as null and are named in `_unreadable`.
  */
-export async function* readRows(deps: RowsDeps, selection: Selection, personId: string, pageSize = PAGE_SIZE): AsyncGenerator<ExportedRow[]> {
+export async function* readRows(deps: RowsDeps, selection: Selection, personId: string, maxPageRows = MAX_PAGE_ROWS): AsyncGenerator<ExportedRow[]> {
   const { entry } = selection;
   const hidden = new Set(entry.hidden ?? []);
   const keyColumns = sql.join(entry.key.map((column) => sql.ref(column)));
@@ -85,6 +104,7 @@ export async function* readRows(deps: RowsDeps, selection: Selection, personId: 
   // Opened once, and only if a row needs it: a person's key may be shredded already.
   let ownKey: Promise<Buffer> | undefined;
   const ownKeyOnce = () => (ownKey ??= personKey(deps.keystore, personId, false));
+  let pageSize = Math.min(FIRST_PAGE_ROWS, maxPageRows);
   for (;;) {
     // Opened inside the page's transaction: a data key is looked up in it the first time it is needed.
     const page = await inSelection(deps.db, selection, async (trx) => {
@@ -94,14 +114,20 @@ export async function* readRows(deps: RowsDeps, selection: Selection, personId: 
          order by ${keyColumns} limit ${pageSize}`.execute(trx);
       const opener = selection.tenantId && Object.values(entry.sealed).includes('workspace') ? await deps.sealer.openerFor(trx as never, selection.tenantId) : undefined;
       const out: ExportedRow[] = [];
-      for (const row of rows) out.push(await exportRow({ entry, personId, hidden, opener, ownKey: ownKeyOnce }, row));
-      return { out, last: rows.at(-1), full: rows.length === pageSize };
+      let bytes = 0;
+      for (const row of rows) {
+        bytes += rowBytes(row);
+        out.push(await exportRow({ entry, personId, hidden, opener, ownKey: ownKeyOnce }, row));
+      }
+      return { out, last: rows.at(-1), full: rows.length === pageSize, bytes };
     });
     const { out } = page;
     if (out.length > 0) yield out;
     if (!page.full || !page.last) return;
     const last = page.last;
     after = entry.key.map((column) => last[column]);
+    const perRow = page.bytes / page.out.length;
+    pageSize = Math.max(1, Math.min(maxPageRows, Math.floor(PAGE_BYTES / perRow)));
   }
 }
 

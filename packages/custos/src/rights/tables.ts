@@ -44,6 +44,7 @@ export interface RightsTables {
     status: ErasureStatus;
     erase_after: Date;
     plan: ErasurePlan | null;
+    attempts: number;
     lease_until: Date | null;
     created_at: Date;
     completed_at: Date | null;

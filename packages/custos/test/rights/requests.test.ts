@@ -5,6 +5,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
+import { ConfigError, loadConfig } from '../../src/core/config.ts';
 import { EXPORTS_DIR_NAME } from '../../src/rights/index.ts';
 import type { TestApp } from '../support/app.ts';
 import { ENGINE, TEST_MIGRATIONS, asOwner } from '../support/database.ts';
@@ -57,9 +58,11 @@ describe(`rights requests on ${ENGINE}`, () => {
     const asked = await call(t, 'POST', '/v1/me/erasure', asBrowser(t, person.cookie));
     expect(asked.statusCode).toBe(202);
     // Asking twice answers with the one pending.
-    const cookie = await signIn(t, person.email, person.password);
+    let cookie = await signIn(t, person.email, person.password);
     const again = await call(t, 'POST', '/v1/me/erasure', asBrowser(t, cookie));
     expect(again.json().id).toBe(asked.json().id);
+    // Asking again revoked that session too: one more sign-in to cancel.
+    cookie = await signIn(t, person.email, person.password);
     expect((await call(t, 'GET', '/v1/me/erasure', asBrowser(t, cookie))).json()).toMatchObject({ id: asked.json().id, status: 'scheduled' });
     const cancelled = await call(t, 'DELETE', '/v1/me/erasure', asBrowser(t, cookie));
     expect(cancelled.statusCode).toBe(200);
@@ -137,5 +140,56 @@ describe(`rights requests on ${ENGINE}`, () => {
     } finally {
       clock.advance(-31 * 86_400);
     }
+  });
+  it('P-RIG-3: asking again revokes again what was made since; --now makes a scheduled erasure due; an export cannot start meanwhile', async () => {
+    const person = await signUp(t);
+    const asked = (await call(t, 'POST', '/v1/me/erasure', asBrowser(t, person.cookie))).json();
+    const cookie = await signIn(t, person.email, person.password);
+    const key = await createKey(t.app.http, asBrowser(t, cookie));
+    const exporting = await call(t, 'POST', '/v1/me/exports', asBrowser(t, cookie));
+    expect(exporting.statusCode).toBe(409);
+    expect((await call(t, 'POST', '/v1/me/erasure', asBrowser(t, cookie))).json().id).toBe(asked.id);
+    expect((await call(t, 'GET', '/v1/me', asBrowser(t, cookie))).statusCode).toBe(401);
+    expect((await call(t, 'GET', '/v1/me', { authorization: `Bearer ${key.key}` })).statusCode).toBe(401);
+
+    const now = await t.app.rights.erasures.request(person.personId, 'operator', { now: true });
+    expect(now.id).toBe(asked.id);
+    expect(await t.app.rights.erasures.run(asked.id)).toBe(true);
+    expect((await t.app.rights.erasures.get(asked.id)).status).toBe('completed');
+  });
+
+  it('P-RIG-3, P-RIG-7: what the person makes while their erasure runs is erased too; their unfinished export is answered as cancelled', async () => {
+    const person = await signUp(t);
+    const exported = (await t.app.rights.exports.request(person.personId, 'api', { enqueue: false }));
+    expect((await t.app.rights.exports.request(person.personId, 'api', { enqueue: false })).id).toBe(exported.id); // one at a time
+    const erasure = await t.app.rights.erasures.request(person.personId, 'operator');
+    // As if a run had started and died after revoking access: the person signs in and makes a workspace.
+    await sql`update erasures set status = 'running', erase_after = now(), plan = ${JSON.stringify({ alone: [person.personalWorkspaceId], shared: [], done: ['access:0'] })}::jsonb where request_id = ${erasure.id}`.execute(t.app.database.db);
+    const cookie = await signIn(t, person.email, person.password);
+    const late = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, cookie), { name: 'Late' })).json().id as string;
+    expect((await call(t, 'POST', '/v1/conversations', asBrowser(t, cookie, { 'custos-workspace': late }), { title: 'late' })).statusCode).toBe(201);
+
+    expect(await t.app.rights.erasures.run(erasure.id)).toBe(true);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from workspaces where id = ${late}`.execute(t.app.database.db);
+    expect(rows[0]!.n).toBe(0);
+    await expect(t.app.keys.keystore.secret(`tenant:${late}`, { create: false })).rejects.toMatchObject({ code: 'key_shredded' });
+    const register = (await t.app.rights.requests.list()).filter((r) => r.personId === person.personId);
+    expect(register.map((r) => [r.kind, r.status]).sort()).toEqual([['erasure', 'completed'], ['export', 'cancelled']]);
+  });
+
+  it('P-RIG-2: a ready export whose archive went missing answers 404, not a broken download', async () => {
+    const person = await signUp(t);
+    const requested = (await call(t, 'POST', '/v1/me/exports', asBrowser(t, person.cookie))).json();
+    expect((await waitForExport(t, person, requested.id)).status).toBe('ready');
+    fs.rmSync(path.join(t.config.dataDir, EXPORTS_DIR_NAME, requested.id));
+    const res = await call(t, 'GET', `/v1/me/exports/${requested.id}/archive`, asBrowser(t, person.cookie));
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('not_found');
+  });
+
+  it('P-RIG-7: an erasure’s grace period must end before requests are due', () => {
+    expect(() => loadConfig({ CUSTOS_ERASURE_GRACE_DAYS: '20', CUSTOS_REQUEST_DUE_DAYS: '14' })).toThrow(ConfigError);
+    expect(() => loadConfig({ CUSTOS_ERASURE_GRACE_DAYS: '26' })).toThrow(ConfigError);
+    expect(loadConfig({ CUSTOS_ERASURE_GRACE_DAYS: '0.5' }).rights.erasureGraceSeconds).toBe(43_200);
   });
 });

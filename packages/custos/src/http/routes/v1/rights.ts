@@ -68,6 +68,8 @@ export function registerRightsRoutes(app: FastifyInstance, { rights, identity }:
 
   routes.get('/v1/me/exports/:id/archive', {
     config: own,
+    // A HEAD would count as a download and open the file for nothing.
+    exposeHeadRoute: false,
     schema: { tags, summary: 'Downloads a ready export (a ZIP), until its link expires', params },
   }, async (request, reply) => {
     const { stream, createdAt } = await rights.exports.download(principalOf(request).personId, request.params.id);
