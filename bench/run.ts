@@ -3,6 +3,7 @@
 import { benchActionExecute } from './action-execute.ts';
 import { benchAuth } from './auth.ts';
 import { benchCrypto } from './crypto.ts';
+import { benchExport } from './export.ts';
 import { benchHttpRequest } from './http-request.ts';
 import { benchIngest } from './ingest.ts';
 import { benchIngestMessages } from './ingest-messages.ts';
@@ -18,6 +19,7 @@ const all: Record<string, () => Promise<void>> = {
   'ingest-otlp': benchIngestOtlp,
   'ingest-messages': benchIngestMessages,
   'action-execute': benchActionExecute,
+  export: benchExport,
 };
 const chosen = process.argv.slice(2);
 for (const [name, bench] of Object.entries(all)) {
