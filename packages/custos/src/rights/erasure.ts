@@ -21,7 +21,7 @@ import { RIGHTS_ERASE } from './jobs.ts';
 import { keepLease, leaseFree, leaseWait, newLease } from './lease.ts';
 import type { Register } from './register.ts';
 import { scopeOf } from './scope.ts';
-import type { ErasurePlan, ErasureStatus, RightsTables } from './tables.ts';
+import type { ErasurePlan, ErasureStatus, RequestSource, RightsTables } from './tables.ts';
 
 export interface ErasureView {
   id: string;
@@ -43,8 +43,6 @@ export interface ErasuresDeps extends StepDeps {
   graceSeconds: number;
 }
 
-type Source = 'api' | 'operator';
-
 export class Erasures {
   readonly #deps: ErasuresDeps;
   readonly #db: Kysely<RightsTables>;
@@ -60,7 +58,7 @@ export class Erasures {
    * Asking again while one is pending answers with the pending one, revoking again whatever way
    * in was made since; asking with `now` makes a scheduled one due at once.
    */
-  async request(personId: string, source: Source, options: { now?: boolean } = {}): Promise<ErasureView> {
+  async request(personId: string, source: RequestSource, options: { now?: boolean } = {}): Promise<ErasureView> {
     const pending = await this.pending(personId);
     if (pending) {
       if (options.now && pending.status === 'scheduled') {
@@ -88,7 +86,7 @@ export class Erasures {
     return this.get(requestId);
   }
 
-  async #schedule(personId: string, email: string, source: Source, eraseAfter: Date, now: boolean): Promise<string> {
+  async #schedule(personId: string, email: string, source: RequestSource, eraseAfter: Date, now: boolean): Promise<string> {
     const receivedAt = this.#deps.clock.now();
     return withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
       const received = await this.#deps.register.receive(trx, { personId, kind: 'erasure', source });

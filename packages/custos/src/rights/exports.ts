@@ -21,7 +21,7 @@ import { keepLease, leaseFree, leaseWait, newLease } from './lease.ts';
 import type { Register } from './register.ts';
 import { countRows, readRows } from './rows.ts';
 import { scopeOf, selectionsOf } from './scope.ts';
-import type { ExportStatus, RightsTables } from './tables.ts';
+import type { ExportStatus, RequestSource, RightsTables } from './tables.ts';
 
 /** After this many failed builds an export is failed for good (and its request answered as failed). */
 const MAX_ATTEMPTS = 3;
@@ -55,8 +55,6 @@ export interface ExportsDeps {
   ttlSeconds: number;
 }
 
-type Source = 'api' | 'operator';
-
 export class Exports {
   readonly #deps: ExportsDeps;
   readonly #db: Kysely<RightsTables>;
@@ -70,7 +68,7 @@ export class Exports {
    * Records the request and queues the build (unless the caller builds it itself: the CLI). A
    * person has one export in the making at a time: asking again answers with it.
    */
-  async request(personId: string, source: Source, options: { enqueue?: boolean } = {}): Promise<ExportView> {
+  async request(personId: string, source: RequestSource, options: { enqueue?: boolean } = {}): Promise<ExportView> {
     const unfinished = await this.#unfinished(personId);
     if (unfinished) return unfinished;
     const erasing = await this.#db.selectFrom('erasures').select('request_id').where('person_id', '=', personId).where('status', 'in', ['scheduled', 'running']).executeTakeFirst();

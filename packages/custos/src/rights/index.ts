@@ -16,7 +16,7 @@ import { inventoryOf, type CategoryHeld } from './inventory.ts';
 import { RIGHTS_ERASE, RIGHTS_EXPORT, RIGHTS_SWEEP } from './jobs.ts';
 import { Register } from './register.ts';
 import { scopeOf } from './scope.ts';
-import type { RightsTables } from './tables.ts';
+import type { RequestSource, RightsTables } from './tables.ts';
 
 export { Erasures, type ErasureView } from './erasure.ts';
 export { Exports, type ExportView } from './exports.ts';
@@ -24,7 +24,7 @@ export { EXPORTS_DIR_NAME } from './export-files.ts';
 export { ARCHIVE_SCHEMA_VERSION } from './archive.ts';
 export { Register, type RequestView } from './register.ts';
 export type { CategoryHeld } from './inventory.ts';
-export type { RequestKind, RightsTables } from './tables.ts';
+export type { RequestKind, RequestSource, RightsTables } from './tables.ts';
 
 
 export interface RightsDeps {
@@ -47,7 +47,7 @@ export interface Rights {
   exports: Exports;
   erasures: Erasures;
   /** What is held about the person (GET /v1/me/data); recorded in the register as an access request. */
-  inventory(personId: string, source: 'api' | 'operator'): Promise<CategoryHeld[]>;
+  inventory(personId: string, source: RequestSource): Promise<CategoryHeld[]>;
   /** Declares and handles the rights jobs; call before the queue starts. */
   register(): void;
   /** At start-up: work whose worker died is queued again. */

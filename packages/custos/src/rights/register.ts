@@ -4,13 +4,13 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { newId } from '../core/ids.ts';
-import type { RequestKind, RequestStatus, RightsTables } from './tables.ts';
+import type { RequestKind, RequestSource, RequestStatus, RightsTables } from './tables.ts';
 
 export interface RequestView {
   id: string;
   personId: string;
   kind: RequestKind;
-  source: 'api' | 'operator';
+  source: RequestSource;
   status: RequestStatus;
   receivedAt: Date;
   dueAt: Date;
@@ -30,7 +30,7 @@ export class Register {
   }
 
   /** Records a request as received (open); `completed` records one answered on the spot (access). */
-  async receive(trx: Kysely<RightsTables>, request: { personId: string; kind: RequestKind; source: 'api' | 'operator'; completed?: boolean }): Promise<string> {
+  async receive(trx: Kysely<RightsTables>, request: { personId: string; kind: RequestKind; source: RequestSource; completed?: boolean }): Promise<string> {
     const id = newId();
     const now = this.#clock.now();
     await trx.insertInto('rights_requests').values({

@@ -1,5 +1,7 @@
 // The Kysely view of the rights tables (migration 0011).
 export type RequestKind = 'access' | 'export' | 'erasure' | 'rectification' | 'restriction' | 'objection';
+/** Who brought the request: the person over the API, or an operator on their behalf (the CLI). */
+export type RequestSource = 'api' | 'operator';
 export type RequestStatus = 'open' | 'completed' | 'cancelled' | 'failed';
 export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed' | 'expired';
 export type ErasureStatus = 'scheduled' | 'running' | 'completed' | 'cancelled';
@@ -19,7 +21,7 @@ export interface RightsTables {
     id: string;
     person_id: string;
     kind: RequestKind;
-    source: 'api' | 'operator';
+    source: RequestSource;
     status: RequestStatus;
     received_at: Date;
     due_at: Date;
