@@ -35,6 +35,8 @@ export class ExportFiles {
    */
   async write(exportId: string, attempt: number, personId: string, archive: Readable, held: () => boolean): Promise<number> {
     fs.mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+    // Earlier attempts lost their claim (this one holds it now): what a killed one left goes.
+    for (let earlier = 1; earlier < attempt; earlier += 1) fs.rmSync(`${this.#path(exportId)}.${earlier}.part`, { force: true });
     const partial = `${this.#path(exportId)}.${attempt}.part`;
     const seal = createSealStream(await personDataKey(this.#keystore, personId, true), archiveContext(exportId));
     try {
