@@ -130,6 +130,28 @@ describe(`rights work interrupted by a crash on ${ENGINE}`, () => {
     }
   }, 120_000);
 
+  it('P-RIG-2, P-RIG-7: `custos export` writes the complete archive; `custos requests` lists every request, none overdue', async () => {
+    const out = path.join(testDb.config.dataDir, 'operator-export.zip');
+    const exported = run(['export', '--user', person.email, '--out', out]);
+    expect(await exported.exited, exported.output()).toBe(0);
+    expect(exported.output()).toContain(`exported person ${person.personId}`);
+    const manifest = checkManifest(await unzip(fs.readFileSync(out)));
+    expect(manifest.categories.find((c) => c.category === 'conversations')?.rows).toBe(MESSAGES + MESSAGES / 1000 + EXTRA_WORKSPACES);
+    fs.rmSync(out);
+
+    const listed = run(['requests', '--json']);
+    expect(await listed.exited, listed.output()).toBe(0);
+    const requests = JSON.parse(listed.output()) as Array<{ kind: string; source: string; status: string; personId: string }>;
+    expect(requests.filter((r) => r.personId === person.personId).map((r) => [r.kind, r.source, r.status]))
+      .toEqual(expect.arrayContaining([['export', 'operator', 'completed']]));
+    const overdue = run(['requests', '--overdue']);
+    expect(await overdue.exited, overdue.output()).toBe(0);
+    expect(overdue.output()).toContain('no overdue requests');
+    const unknown = run(['export', '--user', 'nobody@example.test', '--out', out]);
+    expect(await unknown.exited).toBe(1);
+    expect(unknown.output()).toContain('no account has that email address');
+  }, 120_000);
+
   it('P-RIG-3: `custos erase --now` killed mid-erasure finishes when run again, leaving nothing behind', async () => {
     const first = run(['erase', '--user', person.email, '--now']);
     const tenants = [person.personalWorkspaceId, ...workspaces].map((id) => `tenant:${id}`);
