@@ -12,25 +12,14 @@ import type { TableEntry } from '../db/registry.ts';
 import type { Selection } from './scope.ts';
 
 /**
- * Pages are bounded in rows and, roughly, in bytes: they start at FIRST_PAGE rows and each next
- * page is sized from the bytes per row of the last, aiming at PAGE_BYTES, so that an account of
- * large messages holds no more in memory than one of small ones.
+ * A page holds at most MAX_PAGE_ROWS rows and, past its first row, at most PAGE_BYTES of stored
+ * values: the database cuts it where the running size of the row's sealed columns passes the
+ * bound, so that an account of large messages holds no more in memory than one of small ones.
  */
 export const MAX_PAGE_ROWS = 1000;
-const FIRST_PAGE_ROWS = 100;
-const PAGE_BYTES = 4 * 1024 * 1024;
-
-/** A row's rough size: its byte and text values. */
-function rowBytes(row: Record<string, unknown>): number {
-  let bytes = 64;
-  for (const value of Object.values(row)) {
-    if (Buffer.isBuffer(value)) bytes += value.length;
-    else if (typeof value === 'string') bytes += value.length;
-    else if (value !== null && typeof value === 'object') bytes += 256;
-    else bytes += 8;
-  }
-  return bytes;
-}
+export const PAGE_BYTES = 4 * 1024 * 1024;
+/** The columns a page query adds to each row, taken off before the row is exported. */
+const PAGE_COLUMNS = ['custos_bytes_before', 'custos_window_rows'];
 
 export interface RowsDeps {
   db: Kysely<never>;
@@ -60,7 +49,7 @@ export async function countRows(db: Kysely<never>, selection: Selection): Promis
 export function sealContextOf(entry: TableEntry, row: Row, column: string): SealContext {
   const rowKey = entry.key.filter((name) => name !== 'tenant_id').map((name) => {
     const value = row[name];
-    return Buffer.isBuffer(value) ? value.toString('hex') : String(value);
+    return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex') : String(value);
   });
   return { tenantId: typeof row.tenant_id === 'string' ? row.tenant_id : INSTANCE_CHAIN, table: entry.table, column, rowId: rowKey.join(':') };
 }
@@ -68,7 +57,7 @@ export function sealContextOf(entry: TableEntry, row: Row, column: string): Seal
 /** A column's value as JSON can carry it. */
 function plain(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
-  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
@@ -100,34 +89,46 @@ export async function* readRows(deps: RowsDeps, selection: Selection, personId: 
   const { entry } = selection;
   const hidden = new Set(entry.hidden ?? []);
   const keyColumns = sql.join(entry.key.map((column) => sql.ref(column)));
-  let after: unknown[] | undefined;
   // Opened once, and only if a row needs it: a person's key may be shredded already.
   let ownKey: Promise<Buffer> | undefined;
   const ownKeyOnce = () => (ownKey ??= personKey(deps.keystore, personId, false));
-  let pageSize = Math.min(FIRST_PAGE_ROWS, maxPageRows);
-  for (;;) {
-    // Opened inside the page's transaction: a data key is looked up in it the first time it is needed.
-    const page = await inSelection(deps.db, selection, async (trx) => {
-      const { rows } = await sql<Row>`
-        select * from ${sql.table(entry.table)}
-         where ${selection.where} ${after ? sql`and (${keyColumns}) > (${sql.join(after)})` : sql``}
-         order by ${keyColumns} limit ${pageSize}`.execute(trx);
-      const opener = selection.tenantId && Object.values(entry.sealed).includes('workspace') ? await deps.sealer.openerFor(trx as never, selection.tenantId) : undefined;
-      const out: ExportedRow[] = [];
-      let bytes = 0;
-      for (const row of rows) {
-        bytes += rowBytes(row);
-        out.push(await exportRow({ entry, personId, hidden, opener, ownKey: ownKeyOnce }, row));
-      }
-      return { out, last: rows.at(-1), full: rows.length === pageSize, bytes };
-    });
-    const { out } = page;
-    if (out.length > 0) yield out;
-    if (!page.full || !page.last) return;
-    const last = page.last;
-    after = entry.key.map((column) => last[column]);
-    const perRow = page.bytes / page.out.length;
-    pageSize = Math.max(1, Math.min(maxPageRows, Math.floor(PAGE_BYTES / perRow)));
+  interface Page { out: ExportedRow[]; last: Row | undefined; more: boolean }
+  // Stored sizes, not detoasted: pg_column_size of a column reads no value out of TOAST.
+  const size = sql.join([sql`200`, ...Object.keys(entry.sealed).map((column) => sql`coalesce(pg_column_size(${sql.ref(column)}), 0)`)], sql` + `);
+  // Opened inside the page's transaction: a data key is looked up in it the first time it is needed.
+  const fetchPage = (after: unknown[] | undefined): Promise<Page> => inSelection(deps.db, selection, async (trx) => {
+    const { rows } = await sql<Row>`
+      select * from (
+        select l.*, sum(${size}) over (order by ${keyColumns}) - (${size}) as custos_bytes_before, count(*) over () as custos_window_rows
+          from (select * from ${sql.table(entry.table)}
+                 where ${selection.where} ${after ? sql`and (${keyColumns}) > (${sql.join(after)})` : sql``}
+                 order by ${keyColumns} limit ${maxPageRows}) l
+      ) page
+      where custos_bytes_before < ${PAGE_BYTES}
+      order by ${keyColumns}`.execute(trx);
+    const windowRows = Number(rows[0]?.custos_window_rows ?? 0);
+    const opener = selection.tenantId && Object.values(entry.sealed).includes('workspace') ? await deps.sealer.openerFor(trx as never, selection.tenantId) : undefined;
+    const out: ExportedRow[] = [];
+    for (const row of rows) {
+      for (const column of PAGE_COLUMNS) delete row[column];
+      out.push(await exportRow({ entry, personId, hidden, opener, ownKey: ownKeyOnce }, row));
+    }
+    // More follow when the byte bound cut the page, or it was full.
+    return { out, last: rows.at(-1), more: rows.length < windowRows || windowRows === maxPageRows };
+  });
+  // One page ahead: the next is read and opened while the caller compresses and writes this one
+  // (zlib runs on libuv's threads), so the two overlap; memory holds two pages at most.
+  let next: Promise<Page> | undefined = fetchPage(undefined);
+  while (next) {
+    const page: Page = await next;
+    next = undefined;
+    if (page.more && page.last) {
+      const last = page.last;
+      next = fetchPage(entry.key.map((column) => last[column]));
+      // A caller that stops early leaves it unawaited: its failure must not be an unhandled rejection.
+      next.catch(() => undefined);
+    }
+    if (page.out.length > 0) yield page.out;
   }
 }
 
