@@ -23,9 +23,12 @@ describe(`export pages on ${ENGINE}`, () => {
     const big = (await call(t, 'POST', '/v1/conversations', browser, { title: 'big' })).json().id as string;
     const large = 'L'.repeat(700 * 1024);
     for (let i = 0; i < 24; i += 1) expect((await call(t, 'POST', `/v1/conversations/${big}/messages`, browser, { role: 'user', content: `${i}:${large}` })).statusCode).toBe(201);
-    const small = (await call(t, 'POST', '/v1/conversations', browser, { title: 'small' })).json().id as string;
+    // Small ones in a workspace of their own (another selection), so that their pages hold no large one.
+    const workspace = (await call(t, 'POST', '/v1/workspaces', browser, { name: 'Small' })).json().id as string;
+    const inSmall = asBrowser(t, person.cookie, { 'custos-workspace': workspace });
+    const small = (await call(t, 'POST', '/v1/conversations', inSmall, { title: 'small' })).json().id as string;
     for (let i = 0; i < 3; i += 1) {
-      await call(t, 'POST', `/v1/conversations/${small}/messages`, browser, { messages: Array.from({ length: 1000 }, (_, j) => ({ role: 'user', content: `s${i}-${j}` })) });
+      await call(t, 'POST', `/v1/conversations/${small}/messages`, inSmall, { messages: Array.from({ length: 1000 }, (_, j) => ({ role: 'user', content: `s${i}-${j}` })) });
     }
 
     const scope = await scopeOf(t.app.database.db as never, person.personId, person.email);
@@ -42,7 +45,10 @@ describe(`export pages on ${ENGINE}`, () => {
     }
     expect(seen).toHaveLength(3024);
     expect(new Set(seen).size).toBe(3024);
-    expect([...seen]).toEqual([...seen].sort());
+    for (const tenant of [person.personalWorkspaceId, workspace]) {
+      const ofTenant = seen.filter((key) => key.startsWith(tenant));
+      expect(ofTenant).toEqual([...ofTenant].sort());
+    }
     // No page holds more than PAGE_BYTES and one row.
     for (const page of pages) expect(page.bytes).toBeLessThan(PAGE_BYTES + 800 * 1024);
     // Some page before the last was cut by its bytes, not its rows.
