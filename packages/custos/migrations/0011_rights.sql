@@ -63,9 +63,10 @@ CREATE UNIQUE INDEX erasures_one_pending ON erasures (person_id) WHERE status IN
 CREATE INDEX erasures_due ON erasures (erase_after) WHERE status IN ('scheduled', 'running');
 GRANT SELECT, INSERT, UPDATE ON erasures TO custos_runtime;
 
--- A person's own events on a chain (what GET /v1/me/data counts and an export reads), without
--- scanning the whole instance chain.
+-- A person's own events on a chain, and the events about them (what GET /v1/me/data counts and an
+-- export reads), without scanning the whole instance chain.
 CREATE INDEX audit_entries_by_actor ON audit_entries (tenant_id, actor_id);
+CREATE INDEX audit_entries_by_target ON audit_entries (tenant_id, target_id);
 
 -- Deleting a message (or a whole workspace's, at erasure) sets its replies' parent_id to null: the
 -- foreign key's action looks replies up by these columns, one scan of the conversation per deleted

@@ -55,6 +55,11 @@ export interface TableEntry {
    * person's export holds the rows naming them, and erasure puts a pseudonym in their place.
    */
   people?: readonly string[];
+  /**
+   * A text column naming the person a row is about, when someone else wrote it (an audit entry's
+   * target): such rows are theirs to see and export too, but not to erase (they are the actor's).
+   */
+  about?: string;
   /** A global table's column naming a workspace: its rows go when that workspace is erased. */
   workspaceColumn?: string;
   /** A column holding an email address: rows with the person's address are theirs too (invitations). */
@@ -91,7 +96,7 @@ export const TABLES: readonly TableEntry[] = [
   { table: 'terms_acceptances', category: 'consents', owner: person('person_id'), key: ['person_id', 'policy_version'], createdAt: 'accepted_at', sealed: { client_sealed: 'person' }, purpose: 'to prove which terms you accepted' },
   { table: 'instance_admins', category: 'account', owner: person('person_id'), key: ['person_id'], createdAt: 'granted_at', sealed: {}, purpose: 'to know who operates this instance' },
   // Audit: instance events are on the chain of the nil tenant, workspace events on the workspace's.
-  { table: 'audit_entries', category: 'audit', owner: workspace, key: tenantKey('seq'), people: ['actor_id'], createdAt: 'at', keptAtErasure: appendOnly, sealed: { client_sealed: 'person' }, purpose: 'to answer for every change made' },
+  { table: 'audit_entries', category: 'audit', owner: workspace, key: tenantKey('seq'), people: ['actor_id'], about: 'target_id', createdAt: 'at', keptAtErasure: appendOnly, sealed: { client_sealed: 'person' }, purpose: 'to answer for every change made' },
   { table: 'audit_heads', category: 'audit', owner: workspace, key: tenantKey(), keptAtErasure: appendOnly, hidden: ['hash', 'mac'], sealed: {}, purpose: 'to detect any edit of the audit trail' },
   // The AI data.
   { table: 'conversations', category: 'conversations', owner: workspace, key: tenantKey('id'), people: ['created_by'], createdAt: 'created_at', sealed: { title: 'workspace' }, purpose: 'to keep your conversations for continuity' },

@@ -57,9 +57,13 @@ function personCondition(entry: TableEntry, scope: PersonScope): ReturnType<type
   return entry.emailColumn ? sql`(${owner} or ${ref(entry.emailColumn)} = ${scope.email})` : owner;
 }
 
+/** Rows a person wrote or decided, or that are about them. */
 function namesPerson(entry: TableEntry, personId: string): ReturnType<typeof sql> | undefined {
-  if (!entry.people?.length) return undefined;
-  return sql`(${sql.join(entry.people.map((column) => sql`${ref(column)} = ${personId}`), sql` or `)})`;
+  const conditions = [
+    ...(entry.people ?? []).map((column) => sql`${ref(column)} = ${personId}`),
+    ...(entry.about ? [sql`${ref(entry.about)} = ${personId}`] : []),
+  ];
+  return conditions.length > 0 ? sql`(${sql.join(conditions, sql` or `)})` : undefined;
 }
 
 /** Every place a person's rows are, table by table in registry order. */

@@ -46,7 +46,7 @@ describe(`the data registry on ${ENGINE}`, () => {
       if (!columns.some((row) => row.table_name === entry.table)) problems.push(`${entry.table}: no such table`);
       const named = [
         ...Object.keys(entry.sealed), ...(entry.owner.kind === 'instance' ? [] : [entry.owner.column]), ...(entry.people ?? []), ...(entry.hidden ?? []),
-        ...[entry.workspaceColumn, entry.emailColumn, entry.createdAt].filter((column): column is string => column !== undefined),
+        ...[entry.workspaceColumn, entry.emailColumn, entry.createdAt, entry.about].filter((column): column is string => column !== undefined),
       ];
       for (const column of named) if (!typeOf(entry.table, column)) problems.push(`${entry.table}.${column}: no such column`);
       for (const column of Object.keys(entry.sealed)) {

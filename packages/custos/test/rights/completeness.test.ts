@@ -77,6 +77,9 @@ describe(`a person's data, exported then erased, on ${ENGINE}`, () => {
     const shared = await call(t, 'POST', '/v1/workspaces', asBrowser(t, other.cookie), { name: 'Team' });
     const teamId = shared.json().id as string;
     await addMember(t, teamId, subject, 'member');
+    // An event about the subject that someone else made: theirs to see too (P-RIG-1).
+    const promoted = await call(t, 'PATCH', `/v1/workspaces/${teamId}/members/${subject.personId}`, asBrowser(t, other.cookie), { role: 'admin' });
+    expect(promoted.statusCode, promoted.body).toBe(200);
     const sharedConversation = await writeConversation(t, asBrowser(t, cookie, { 'custos-workspace': teamId }), 'team chat', [planted.shared]);
     const otherConversation = await writeConversation(t, asBrowser(t, other.cookie, { 'custos-workspace': teamId }), 'their chat', [otherMessage]);
 
@@ -104,6 +107,9 @@ describe(`a person's data, exported then erased, on ${ENGINE}`, () => {
     for (const [kind, value] of Object.entries(planted)) expect(everything.includes(value), kind).toBe(true);
     expect(everything).not.toContain(secret);
     expect(everything).not.toContain(otherMessage);
+    const audit = files.get('data/audit.ndjson')!.toString('utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { workspaceId: string; row: { action: string; actor_id: string; client_sealed: unknown } });
+    const aboutThem = audit.find((line) => line.workspaceId === teamId && line.row.action === 'member.role_changed');
+    expect(aboutThem?.row).toMatchObject({ actor_id: other.personId, client_sealed: null }); // the actor's own client details stay theirs
     // The archive at rest is sealed: the planted content is not in its file.
     const stored = fs.readFileSync(path.join(t.config.dataDir, EXPORTS_DIR_NAME, requested.json().id));
     expect(stored.includes(Buffer.from(planted.message))).toBe(false);

@@ -22,7 +22,7 @@ export async function startRightsApp(clock: MovableClock, config: Parameters<typ
   return startTestApp({ infra: { clock, jobPollingIntervalSeconds: 0.5 }, config });
 }
 
-export async function call(t: TestApp, method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string>, payload?: unknown) {
+export async function call(t: TestApp, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: Record<string, string>, payload?: unknown) {
   return t.app.http.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
 }
 

@@ -58,7 +58,7 @@ export function registerRightsRoutes(app: FastifyInstance, { rights, identity }:
 
   routes.get('/v1/me/exports', {
     config: own,
-    schema: { tags, summary: 'Your exports, newest first', response: { 200: z.object({ items: z.array(exportSchema), nextCursor: z.null() }) } },
+    schema: { tags, summary: 'Your 50 newest exports', response: { 200: z.object({ items: z.array(exportSchema), nextCursor: z.null() }) } },
   }, async (request) => ({ items: await rights.exports.list(principalOf(request).personId), nextCursor: null }));
 
   routes.get('/v1/me/exports/:id', {
