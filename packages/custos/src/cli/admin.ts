@@ -9,6 +9,7 @@ import { withTenant } from '../db/tenant.ts';
 import type { IdentityTables } from '../identity/index.ts';
 import { openKeys } from '../keys.ts';
 import { configFromFlags, fail, type CommonFlags } from './config-from-flags.ts';
+import { personIdByEmail } from './person.ts';
 
 type AdminTables = IdentityTables & AuditTables;
 
@@ -19,17 +20,16 @@ async function changeAdmin(email: string, flags: CommonFlags, grant: boolean): P
     const owner = await openDatabase(config, 'owner');
     try {
       const db = owner.db as unknown as Kysely<AdminTables>;
-      const person = await db.selectFrom('people').select('id').where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
-      if (!person) throw new Error('no account has that email address');
+      const personId = await personIdByEmail(db, email);
       await withTenant(db, INSTANCE_CHAIN, async (trx) => {
         if (grant) {
-          await trx.insertInto('instance_admins').values({ person_id: person.id }).onConflict((oc) => oc.column('person_id').doNothing()).execute();
+          await trx.insertInto('instance_admins').values({ person_id: personId }).onConflict((oc) => oc.column('person_id').doNothing()).execute();
         } else {
-          await trx.deleteFrom('instance_admins').where('person_id', '=', person.id).execute();
+          await trx.deleteFrom('instance_admins').where('person_id', '=', personId).execute();
         }
-        await keys.audit.record(trx, INSTANCE_CHAIN, { action: grant ? 'admin.granted' : 'admin.revoked', targetType: 'person', targetId: person.id, details: { via: 'cli' } });
+        await keys.audit.record(trx, INSTANCE_CHAIN, { action: grant ? 'admin.granted' : 'admin.revoked', targetType: 'person', targetId: personId, details: { via: 'cli' } });
       });
-      process.stdout.write(`${grant ? 'granted' : 'revoked'} instance admin ${grant ? 'to' : 'from'} person ${person.id}\n`);
+      process.stdout.write(`${grant ? 'granted' : 'revoked'} instance admin ${grant ? 'to' : 'from'} person ${personId}\n`);
     } finally {
       await owner.close();
     }

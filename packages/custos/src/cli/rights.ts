@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import { createApp, migrate, type App } from '../app.ts';
 import { LEASE_SECONDS } from '../rights/jobs.ts';
 import { configFromFlags, fail, type CommonFlags } from './config-from-flags.ts';
+import { personIdByEmail } from './person.ts';
 
 async function withApp(flags: CommonFlags, fn: (app: App) => Promise<void>): Promise<void> {
   try {
@@ -28,15 +29,9 @@ async function withApp(flags: CommonFlags, fn: (app: App) => Promise<void>): Pro
   }
 }
 
-async function personIdOf(app: App, email: string): Promise<string> {
-  const { rows } = await sql<{ id: string }>`select id from people where email = ${email.trim().toLowerCase()}`.execute(app.database.db);
-  if (!rows[0]) throw new Error('no account has that email address');
-  return rows[0].id;
-}
-
 export async function exportCommand(flags: CommonFlags & { user: string; out: string }): Promise<void> {
   await withApp(flags, async (app) => {
-    const personId = await personIdOf(app, flags.user);
+    const personId = await personIdByEmail(app.database.db, flags.user);
     const requested = await app.rights.exports.request(personId, 'operator', { enqueue: false });
     const bar = new cliProgress.SingleBar({ format: 'exporting [{bar}] {percentage}%', stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
@@ -60,7 +55,7 @@ export async function exportCommand(flags: CommonFlags & { user: string; out: st
 
 export async function eraseCommand(flags: CommonFlags & { user: string; now?: boolean }): Promise<void> {
   await withApp(flags, async (app) => {
-    const personId = await personIdOf(app, flags.user);
+    const personId = await personIdByEmail(app.database.db, flags.user);
     const erasure = await app.rights.erasures.request(personId, 'operator', { now: flags.now });
     if (!flags.now) {
       process.stdout.write(`erasure ${erasure.id} of person ${personId} scheduled for ${erasure.eraseAfter.toISOString()}; sessions, API keys and credentials are gone already\n`);

@@ -12,7 +12,7 @@ import { recordDataEvent } from './audit.ts';
 import { conversationNotFound, type Page, type Written } from './conversations.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { claimIdempotencyKey, type IdempotencyRequest } from './idempotency.ts';
-import { isForeignKeyViolation } from './pg-errors.ts';
+import { isForeignKeyViolation } from '../db/pg-errors.ts';
 import { byteaArray } from './sql-bytes.ts';
 import type { DataTables, MessagesTable } from './tables.ts';
 import { DataService } from './service.ts';

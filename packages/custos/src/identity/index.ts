@@ -60,6 +60,10 @@ export interface Identity {
   db: Kysely<IdentityTables>;
   /** The person a session cookie belongs to and when they signed in (null: no live session). */
   sessionOf(cookieHeader: string): Promise<{ personId: string; email: string; signedInAt: Date } | null>;
+  /** When a session was signed in (null: no such session): for what needs a recent sign-in. */
+  signedInAt(sessionId: string): Promise<Date | null>;
+  /** Whether the person operates this instance (`custos admin grant`). */
+  isInstanceAdmin(personId: string): Promise<boolean>;
   /** Starts listening for credential changes (until then, nothing is cached). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -136,6 +140,8 @@ export function createIdentity(deps: IdentityDeps): Identity {
       const found = await auth.api.getSession({ headers: new Headers({ cookie: cookieHeader }) });
       return found ? { personId: found.user.id, email: found.user.email, signedInAt: new Date(found.session.createdAt) } : null;
     },
+    signedInAt: async (sessionId) => (await db.selectFrom('sessions').select('createdAt').where('id', '=', sessionId).executeTakeFirst())?.createdAt ?? null,
+    isInstanceAdmin: async (personId) => (await db.selectFrom('instance_admins').select('person_id').where('person_id', '=', personId).executeTakeFirst()) !== undefined,
     start: () => cache.listen(deps.database),
     close: () => cache.close(),
   };

@@ -5,7 +5,8 @@ import { sql, type Kysely } from 'kysely';
 import type { AuditTrail } from '../audit/index.ts';
 import { AppError } from '../core/errors.ts';
 import type { Sealer } from '../crypto/index.ts';
-import { TABLES, type TableEntry } from '../db/registry.ts';
+import { TABLES, tableEntry, type TableEntry } from '../db/registry.ts';
+import { ownedBy } from './scope.ts';
 import { transaction } from '../db/transaction.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Vault } from '../vault/index.ts';
@@ -28,10 +29,11 @@ const erasable = (entry: TableEntry) => entry.keptAtErasure === undefined;
  */
 export async function revokeAccess(deps: StepDeps, personId: string, workspaces: { alone: string[]; shared: string[] }): Promise<void> {
   await transaction(deps.db, async (trx) => {
-    await sql`delete from sessions where "userId" = ${personId}`.execute(trx);
-    await sql`delete from api_keys where metadata::jsonb ->> 'createdBy' = ${personId}`.execute(trx);
+    // The ways in that are rows of their own, picked as the registry says whose they are.
+    for (const table of ['sessions', 'api_keys', 'verifications']) {
+      await sql`delete from ${sql.table(table)} where ${ownedBy(tableEntry(table)!, personId)}`.execute(trx);
+    }
     await sql`update accounts set "accessToken" = null, "refreshToken" = null, "idToken" = null where "userId" = ${personId}`.execute(trx);
-    await sql`delete from verifications where value = ${personId}`.execute(trx);
   });
   const owned = async (workspaceId: string, all: boolean) => withTenant(deps.db, workspaceId, async (trx) => {
     const { rows } = await sql<{ id: string }>`select id from credentials ${all ? sql`` : sql`where created_by = ${personId}`}`.execute(trx);
@@ -61,7 +63,7 @@ export async function eraseWorkspace(deps: StepDeps, workspaceId: string): Promi
   });
   await transaction(deps.db, async (trx) => {
     for (const entry of TABLES.filter((e) => e.workspaceColumn !== undefined && erasable(e))) {
-      await sql`delete from ${sql.table(entry.table)} where ${sql.ref(entry.workspaceColumn!)}::text = ${workspaceId}`.execute(trx);
+      await sql`delete from ${sql.table(entry.table)} where ${sql.ref(entry.workspaceColumn!)} = ${workspaceId}`.execute(trx);
     }
     await sql`delete from workspaces where id = ${workspaceId}`.execute(trx);
   });

@@ -11,6 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Keystore } from '../crypto/index.ts';
+import { isUniqueViolation } from '../db/pg-errors.ts';
 import { TABLES } from '../db/registry.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { JobQueue } from '../jobs/queue.ts';
@@ -20,7 +21,7 @@ import type { Exports } from './exports.ts';
 import { RIGHTS_ERASE } from './jobs.ts';
 import { keepLease, leaseFree, leaseWait, newLease } from './lease.ts';
 import type { Register } from './register.ts';
-import { scopeOf } from './scope.ts';
+import { ownedBy, personScope } from './scope.ts';
 import type { ErasurePlan, ErasureStatus, RequestSource, RightsTables } from './tables.ts';
 
 export interface ErasureView {
@@ -64,21 +65,20 @@ export class Erasures {
       if (options.now && pending.status === 'scheduled') {
         await this.#db.updateTable('erasures').set({ erase_after: this.#deps.clock.now() }).where('request_id', '=', pending.id).where('status', '=', 'scheduled').execute();
       }
-      const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
-      if (person) await revokeAccess(this.#deps, personId, await scopeOf(this.#deps.db, personId, person.email));
+      const current = await personScope(this.#deps.db, personId);
+      if (current) await revokeAccess(this.#deps, personId, current);
       return this.get(pending.id);
     }
-    const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
-    if (!person) throw new AppError('not_found', 'no such person');
-    const scope = await scopeOf(this.#deps.db, personId, person.email);
+    const scope = await personScope(this.#deps.db, personId);
+    if (!scope) throw new AppError('not_found', 'no such person');
     if (scope.soleOwnerOf.length > 0) {
       throw new AppError('sole_owner', 'you are the only owner of workspaces others share: make another member owner first', { workspaceIds: scope.soleOwnerOf });
     }
     const now = this.#deps.clock.now();
     const eraseAfter = options.now ? now : new Date(now.getTime() + this.#deps.graceSeconds * 1000);
-    const requestId = await this.#schedule(personId, person.email, source, eraseAfter, Boolean(options.now)).catch(async (err: unknown) => {
+    const requestId = await this.#schedule(personId, scope.email, source, eraseAfter, Boolean(options.now)).catch(async (err: unknown) => {
       // Asked twice at once: the one pending erasure a person may have (a unique index) answers both.
-      if ((err as { code?: unknown }).code === '23505') return (await this.pending(personId))?.id;
+      if (isUniqueViolation(err)) return (await this.pending(personId))?.id;
       throw err;
     });
     if (!requestId) throw new AppError('conflict', 'the erasure changed while it was asked for; ask again');
@@ -170,7 +170,7 @@ export class Erasures {
       await this.#work(claim, claimed.plan ?? (await this.#plan(claim)), lease.held);
       return true;
     } catch (err) {
-      await this.#db.updateTable('erasures').set({ lease_until: null }).where('request_id', '=', requestId).where('attempts', '=', claim.token).execute().catch(() => undefined);
+      await lease.abandon();
       throw err;
     } finally {
       lease.release();
@@ -179,8 +179,7 @@ export class Erasures {
 
   /** The workspaces of the person not in the plan yet, split as the plan splits them. */
   async #unplanned(claim: Claim, plan: ErasurePlan): Promise<Pick<ErasurePlan, 'alone' | 'shared'>> {
-    const person = await this.#db.selectFrom('people').select('email').where('id', '=', claim.personId).executeTakeFirst();
-    const scope = person ? await scopeOf(this.#deps.db, claim.personId, person.email) : { alone: [], shared: [], soleOwnerOf: [] };
+    const scope = (await personScope(this.#deps.db, claim.personId)) ?? { alone: [], shared: [], soleOwnerOf: [] };
     // Someone may have joined since the request; the erasure is owed all the same, so the
     // workspace keeps its data and loses its last owner: said in the log for the operator.
     if (scope.soleOwnerOf.length > 0) this.#deps.log.warn({ requestId: claim.requestId, workspaces: scope.soleOwnerOf.length }, 'erasure leaves shared workspaces without an owner');
@@ -198,9 +197,7 @@ export class Erasures {
   }
 
   async #plan(claim: Claim): Promise<ErasurePlan> {
-    const plan: ErasurePlan = { alone: [], shared: [], done: [] };
-    const found = await this.#unplanned(claim, plan);
-    Object.assign(plan, found);
+    const plan: ErasurePlan = { ...(await this.#unplanned(claim, { alone: [], shared: [], done: [] })), done: [] };
     await this.#save(claim, plan);
     return plan;
   }
@@ -249,11 +246,7 @@ export class Erasures {
         // account row, by their foreign keys' ON DELETE CASCADE.
         const { rows } = await sql<{ allowed: boolean }>`select has_table_privilege(${entry.table}, 'DELETE') as allowed`.execute(trx);
         if (!rows[0]?.allowed) continue;
-        const owner = entry.owner.jsonField
-          ? sql`(${sql.ref(entry.owner.column)}::jsonb ->> ${sql.lit(entry.owner.jsonField)}) = ${personId}`
-          : sql`${sql.ref(entry.owner.column)}::text = ${personId}`;
-        const byEmail = entry.emailColumn && person ? sql` or ${sql.ref(entry.emailColumn)} = ${person.email}` : sql``;
-        await sql`delete from ${sql.table(entry.table)} where ${owner}${byEmail}`.execute(trx);
+        await sql`delete from ${sql.table(entry.table)} where ${ownedBy(entry, personId, person?.email)}`.execute(trx);
       }
       const closed = await trx.updateTable('erasures').set({ status: 'completed', completed_at: now, plan: null, lease_until: null })
         .where('request_id', '=', requestId).where('attempts', '=', token).executeTakeFirst();

@@ -9,6 +9,7 @@ import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import type { Keystore, Sealer } from '../crypto/index.ts';
+import { isUniqueViolation } from '../db/pg-errors.ts';
 import { TABLES, type Category } from '../db/registry.ts';
 import { afterCommit } from '../db/transaction.ts';
 import { withTenant } from '../db/tenant.ts';
@@ -20,7 +21,7 @@ import { RIGHTS_EXPORT } from './jobs.ts';
 import { keepLease, leaseFree, leaseWait, newLease } from './lease.ts';
 import type { Register } from './register.ts';
 import { countRows, readRows } from './rows.ts';
-import { scopeOf, selectionsOf } from './scope.ts';
+import { personScope, selectionsOf } from './scope.ts';
 import type { ExportStatus, RequestSource, RightsTables } from './tables.ts';
 
 /** After this many failed builds an export is failed for good (and its request answered as failed). */
@@ -87,7 +88,7 @@ export class Exports {
       });
     } catch (err) {
       // Asked twice at once: the unique index on unfinished exports lets one in; both get it.
-      const existing = (err as { code?: unknown }).code === '23505' ? await this.#unfinished(personId) : null;
+      const existing = isUniqueViolation(err) ? await this.#unfinished(personId) : null;
       if (existing) return existing;
       throw err;
     }
@@ -148,7 +149,7 @@ export class Exports {
       return true;
     } catch (err) {
       if (token >= MAX_ATTEMPTS) await this.#fail(id, token, claimed.person_id, claimed.request_id);
-      else await this.#db.updateTable('exports').set({ lease_until: null }).where('id', '=', id).where('attempts', '=', token).execute();
+      else await lease.abandon();
       throw err;
     } finally {
       lease.release();
@@ -156,9 +157,8 @@ export class Exports {
   }
 
   async #build(id: string, token: number, personId: string, createdAt: Date, held: () => boolean, onProgress?: (progress: number) => void): Promise<number> {
-    const person = await this.#db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
-    if (!person) throw new AppError('not_found', 'the person of this export is gone');
-    const scope = await scopeOf(this.#deps.db, personId, person.email);
+    const scope = await personScope(this.#deps.db, personId);
+    if (!scope) throw new AppError('not_found', 'the person of this export is gone');
     const selections = selectionsOf(scope, TABLES);
     let total = 0;
     for (const selection of selections) total += (await countRows(this.#deps.db, selection)).count;

@@ -15,7 +15,8 @@ import { Exports } from './exports.ts';
 import { inventoryOf, type CategoryHeld } from './inventory.ts';
 import { RIGHTS_ERASE, RIGHTS_EXPORT, RIGHTS_SWEEP } from './jobs.ts';
 import { Register } from './register.ts';
-import { scopeOf } from './scope.ts';
+import { personScope } from './scope.ts';
+import { AppError } from '../core/errors.ts';
 import type { RequestSource, RightsTables } from './tables.ts';
 
 export { Erasures, type ErasureView } from './erasure.ts';
@@ -76,8 +77,9 @@ export function createRights(deps: RightsDeps): Rights {
     exports,
     erasures,
     async inventory(personId, source) {
-      const person = await db.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirstOrThrow();
-      const held = await inventoryOf(deps.db, await scopeOf(deps.db, personId, person.email));
+      const scope = await personScope(deps.db, personId);
+      if (!scope) throw new AppError('not_found', 'no such person');
+      const held = await inventoryOf(deps.db, scope);
       await register.receive(db, { personId, kind: 'access', source, completed: true });
       return held;
     },

@@ -14,7 +14,13 @@ export type LeasedTable = 'exports' | 'erasures';
 export interface Lease {
   /** Whether the claim still held at the last renewal (false after any failed renewal). */
   held(): boolean;
+  /** Stops renewing (the work is done, or its last write gave the lease up). */
   release(): void;
+  /**
+   * Stops renewing and gives the claim up at once (a failed attempt), so that the next worker
+   * need not wait for it to lapse. A failure to say so is ignored: the lease lapses on its own.
+   */
+  abandon(): Promise<void>;
 }
 
 /** Keeps renewing claim `token` of `table` row `id` until released; stops (and says so) once it is lost. */
@@ -30,7 +36,15 @@ export function keepLease(db: Kysely<never>, table: LeasedTable, idColumn: strin
       });
   }, (LEASE_SECONDS * 1000) / 3);
   timer.unref();
-  return { held: () => held, release: () => clearInterval(timer) };
+  const release = () => clearInterval(timer);
+  return {
+    held: () => held,
+    release,
+    abandon: async () => {
+      release();
+      await sql`update ${sql.table(table)} set lease_until = null where ${sql.ref(idColumn)} = ${id} and attempts = ${token}`.execute(db).catch(() => undefined);
+    },
+  };
 }
 
 /** The SQL condition "nobody holds this row's lease". */

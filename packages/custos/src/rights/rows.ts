@@ -1,6 +1,6 @@
 // Reading a person's rows out of any registered table: page by page along the primary key, each
 // page in a short transaction of its own (a tenant transaction for a workspace's rows), sealed
-// columns opened, hidden ones (hashes, tokens, secrets) left out. Memory holds one page at a time
+// columns opened, hidden ones (hashes, tokens, secrets) left out. Memory holds two pages at most
 // however many rows there are; no transaction stays open while the caller writes the rows out.
 import { isUtf8 } from 'node:buffer';
 import { sql, type Kysely } from 'kysely';
@@ -43,11 +43,16 @@ export async function countRows(db: Kysely<never>, selection: Selection): Promis
   return { count: row.count, oldest: row.oldest, newest: row.newest };
 }
 
+/** bytea arrives as a Buffer from pg and as a Uint8Array from the embedded engine. */
+function asBuffer(value: Uint8Array): Buffer {
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
 /** The seal context of a row's column, by the registry's convention (src/db/registry.ts). */
 export function sealContextOf(entry: TableEntry, row: Row, column: string): SealContext {
   const rowKey = entry.key.filter((name) => name !== 'tenant_id').map((name) => {
     const value = row[name];
-    return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex') : String(value);
+    return value instanceof Uint8Array ? asBuffer(value).toString('hex') : String(value);
   });
   return { tenantId: typeof row.tenant_id === 'string' ? row.tenant_id : INSTANCE_CHAIN, table: entry.table, column, rowId: rowKey.join(':') };
 }
@@ -55,7 +60,7 @@ export function sealContextOf(entry: TableEntry, row: Row, column: string): Seal
 /** A column's value as JSON can carry it. */
 function plain(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Uint8Array) return asBuffer(value).toString('base64');
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
@@ -90,7 +95,7 @@ export async function* readRows(deps: RowsDeps, selection: Selection, personId: 
   // Opened once, and only if a row needs it: a person's key may be shredded already.
   let ownKey: Promise<Buffer> | undefined;
   const ownKeyOnce = () => (ownKey ??= personKey(deps.keystore, personId, false));
-  interface Page { out: ExportedRow[]; last: Row | undefined; more: boolean }
+  interface Page { out: ExportedRow[]; last: Row | undefined }
   // Stored sizes, not detoasted: pg_column_size of a column reads no value out of TOAST.
   const size = sql.join([sql`200`, ...Object.keys(entry.sealed).map((column) => sql`coalesce(pg_column_size(${sql.ref(column)}), 0)`)], sql` + `);
   // Only what is exported leaves the database (hidden columns stay, unless the key needs them),
@@ -121,7 +126,7 @@ export async function* readRows(deps: RowsDeps, selection: Selection, personId: 
       out.push(await exportRow({ entry, personId, hidden, opener, ownKey: ownKeyOnce }, row));
     }
     // A page cut by its bytes is shorter than the limit without being the last: only an empty page says the end.
-    return { out, last: rows.at(-1), more: rows.length > 0 };
+    return { out, last: rows.at(-1) };
   });
   // One page ahead: the next is read and opened while the caller compresses and writes this one
   // (zlib runs on libuv's threads), so the two overlap; memory holds two pages at most.
@@ -129,7 +134,7 @@ export async function* readRows(deps: RowsDeps, selection: Selection, personId: 
   while (next) {
     const page: Page = await next;
     next = undefined;
-    if (page.more && page.last) {
+    if (page.last) {
       const last = page.last;
       next = fetchPage(entry.key.map((column) => last[column]));
       // A caller that stops early leaves it unawaited: its failure must not be an unhandled rejection.

@@ -33,6 +33,12 @@ export async function scopeOf(db: Kysely<never>, personId: string, email: string
   };
 }
 
+/** The scope of a person by id; null once their account row is gone. */
+export async function personScope(db: Kysely<never>, personId: string): Promise<PersonScope | null> {
+  const { rows } = await sql<{ email: string }>`select email from people where id = ${personId}`.execute(db);
+  return rows[0] ? scopeOf(db, personId, rows[0].email) : null;
+}
+
 /**
  * One place a table holds a person's rows: in one workspace (a tenant transaction for `tenantId`)
  * or in a global table, and the condition that picks them.
@@ -48,13 +54,17 @@ export interface Selection {
 
 const ref = (column: string) => sql.ref(column);
 
-/** The condition naming the person in a table they own (or the address invitations name). */
-function personCondition(entry: TableEntry, scope: PersonScope): ReturnType<typeof sql> | undefined {
-  if (entry.owner.kind !== 'person') return undefined;
+/**
+ * The condition picking the rows of a table the person owns (`owner.kind === 'person'`): by their
+ * id, and by their address where the table names one (an invitation sent to them).
+ */
+export function ownedBy(entry: TableEntry, personId: string, email?: string): ReturnType<typeof sql> {
+  if (entry.owner.kind !== 'person') throw new Error(`${entry.table} is not a person's table`);
   const owner = entry.owner.jsonField
-    ? sql`(${ref(entry.owner.column)}::jsonb ->> ${sql.lit(entry.owner.jsonField)}) = ${scope.personId}`
-    : sql`${ref(entry.owner.column)}::text = ${scope.personId}`;
-  return entry.emailColumn ? sql`(${owner} or ${ref(entry.emailColumn)} = ${scope.email})` : owner;
+    ? sql`(${ref(entry.owner.column)}::jsonb ->> ${sql.lit(entry.owner.jsonField)}) = ${personId}`
+    // No cast on the column: the parameter takes its type, and the column's index serves.
+    : sql`${ref(entry.owner.column)} = ${personId}`;
+  return entry.emailColumn && email !== undefined ? sql`(${owner} or ${ref(entry.emailColumn)} = ${email})` : owner;
 }
 
 /** Rows a person wrote or decided, or that are about them. */
@@ -72,7 +82,7 @@ export function selectionsOf(scope: PersonScope, tables: readonly TableEntry[] =
   for (const entry of tables) {
     const owner = entry.owner;
     if (owner.kind === 'person') {
-      selections.push({ entry, workspaceId: null, where: personCondition(entry, scope)! });
+      selections.push({ entry, workspaceId: null, where: ownedBy(entry, scope.personId, scope.email) });
     } else if (owner.kind === 'workspace' && owner.column === 'id') {
       for (const workspaceId of scope.alone) selections.push({ entry, workspaceId, where: sql`id = ${workspaceId}` });
     } else if (owner.kind === 'workspace') {

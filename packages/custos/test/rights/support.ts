@@ -5,7 +5,7 @@ import yauzl from 'yauzl';
 import { expect } from 'vitest';
 import type { Clock } from '../../src/core/clock.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { asBrowser, createKey, signUp, type Person } from '../support/people.ts';
+import { asBrowser, call, createKey, signUp, type Person } from '../support/people.ts';
 
 /** A clock that runs with real time, plus however far the test moved it. */
 export class MovableClock implements Clock {
@@ -22,9 +22,6 @@ export async function startRightsApp(clock: MovableClock, config: Parameters<typ
   return startTestApp({ infra: { clock, jobPollingIntervalSeconds: 0.5 }, config });
 }
 
-export async function call(t: TestApp, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: Record<string, string>, payload?: unknown) {
-  return t.app.http.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
-}
 
 /** A value no code would write by accident: its presence anywhere is the planted one's. */
 export function canary(label: string): string {
@@ -114,4 +111,4 @@ export function checkManifest(files: Map<string, Buffer>): Manifest {
   return manifest;
 }
 
-export { asBrowser, createKey, signUp };
+export { asBrowser, call, createKey, signUp };

@@ -70,3 +70,8 @@ export async function createKey(http: FastifyInstance, headers: Record<string, s
 export async function addMember(t: TestApp, workspaceId: string, person: Pick<Person, 'personId'>, role: string): Promise<void> {
   await sql`insert into memberships (id, "organizationId", "userId", role, "createdAt") values (${crypto.randomUUID()}, ${workspaceId}, ${person.personId}, ${role}, now())`.execute(t.app.database.db);
 }
+
+/** One request through the app, as a test makes it. */
+export async function call(t: TestApp, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, headers: Record<string, string>, payload?: unknown) {
+  return t.app.http.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+}

@@ -4,7 +4,7 @@
 import { expect } from 'vitest';
 import { loadConfig, type VaultConfig } from '../../src/core/config.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { addMember, asBrowser, createKey, signUp, type Person } from '../support/people.ts';
+import { addMember, asBrowser, call, createKey, signUp, type Person } from '../support/people.ts';
 import { startProviderPeer, type ProviderPeer } from '../support/provider-peer.ts';
 
 export function vaultConfig(peer: ProviderPeer | null, overrides: Partial<VaultConfig> = {}): VaultConfig {
@@ -67,9 +67,6 @@ export function agent(team: Team): Record<string, string> {
   return { authorization: `Bearer ${team.agentKey}` };
 }
 
-export async function call(t: TestApp, method: 'GET' | 'POST' | 'DELETE', url: string, headers: Record<string, string>, payload?: unknown) {
-  return t.app.http.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
-}
 
 export async function addCredential(t: TestApp, team: Team, input: Record<string, unknown>): Promise<string> {
   const res = await call(t, 'POST', '/v1/credentials', personIn(t, team, team.owner), input);
@@ -103,3 +100,5 @@ export async function waitForStatus(t: TestApp, team: Team, id: string, statuses
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
+
+export { call };

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, ERROR_STATUS, errorBody, type ErrorCode } from '../../core/errors.ts';
+import { isUniqueViolation } from '../../db/pg-errors.ts';
 import type { BetterAuthInstance } from '../../identity/better-auth.ts';
 import { AUTH_BASE_PATH, SESSION_COOKIE } from '../../identity/better-auth.ts';
 import { accountSubject, ipSubject, type RateRules } from '../../identity/rate-rules.ts';
@@ -127,7 +128,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       // Better Auth throws what is not its own refusal (onAPIError.throw): a unique violation is two
       // people claiming one address at once (an email change racing a sign-up); anything else goes
       // to the error handler, which logs its type and code only.
-      if ((err as { code?: unknown }).code === '23505') throw new AppError('conflict', 'the change could not be made; try again');
+      if (isUniqueViolation(err)) throw new AppError('conflict', 'the change could not be made; try again');
       throw err;
     });
 

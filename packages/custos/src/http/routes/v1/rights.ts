@@ -4,7 +4,6 @@
 // not they accepted the current terms, so the terms gate does not apply.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { decodeCursor, encodeCursor } from '../../../data/index.ts';
@@ -34,14 +33,13 @@ const requestCursor = z.tuple([z.iso.datetime(), z.uuid()]);
 
 export interface RightsRouteDeps {
   rights: Rights;
-  identity: Pick<Identity, 'db'>;
+  identity: Pick<Identity, 'signedInAt' | 'isInstanceAdmin'>;
 }
 
 export function registerRightsRoutes(app: FastifyInstance, { rights, identity }: RightsRouteDeps): void {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['rights'];
   const own = { auth: 'session', terms: 'exempt' } as const;
-  const db = identity.db as unknown as Kysely<never>;
 
   routes.get('/v1/me/data', {
     config: own,
@@ -85,8 +83,7 @@ export function registerRightsRoutes(app: FastifyInstance, { rights, identity }:
     schema: { tags, summary: 'Erases your account after the grace period (sessions, keys and credentials go at once); needs a recent sign-in', response: { 202: erasureSchema } },
   }, async (request, reply) => {
     const p = principalOf(request);
-    const { rows } = await sql<{ createdAt: Date }>`select "createdAt" from sessions where id = ${p.credentialId}`.execute(db);
-    const signedInAt = rows[0]?.createdAt;
+    const signedInAt = await identity.signedInAt(p.credentialId);
     if (!signedInAt || Date.now() - signedInAt.getTime() > ERASURE_RECENT_SIGN_IN_SECONDS * 1000) {
       throw new AppError('recent_sign_in_required', 'sign in again to erase your account');
     }
@@ -115,8 +112,7 @@ export function registerRightsRoutes(app: FastifyInstance, { rights, identity }:
       response: { 200: z.object({ items: z.array(requestSchema), nextCursor: z.string().nullable() }) },
     },
   }, async (request) => {
-    const { rows } = await sql<{ found: boolean }>`select true as found from instance_admins where person_id = ${principalOf(request).personId}`.execute(db);
-    if (rows.length === 0) throw new AppError('forbidden', 'instance administrators only');
+    if (!(await identity.isInstanceAdmin(principalOf(request).personId))) throw new AppError('forbidden', 'instance administrators only');
     const after = decodeCursor(request.query.cursor, requestCursor);
     const limit = request.query.limit;
     const items = await rights.requests.list({ overdue: request.query.overdue === 'true', limit: limit + 1, before: after ? { receivedAt: new Date(after[0]), id: after[1] } : undefined });
