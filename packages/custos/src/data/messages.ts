@@ -75,7 +75,7 @@ export class Messages extends DataService {
              where id = ${conversationId} returning last_seq - ${inputs.length} as before
           )
           insert into messages (tenant_id, conversation_id, id, seq, parent_id, role, content, model, input_tokens, output_tokens, created_by)
-          select ${tenantId}::uuid, ${conversationId}::uuid, m.id, taken.before + m.ord, m.parent_id, m.role, decode(m.content, 'base64'), m.model, m.input_tokens, m.output_tokens, ${actor.personId}::uuid
+          select ${tenantId}::uuid, ${conversationId}::uuid, m.id, taken.before + m.ord, m.parent_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, ${actor.personId}::uuid
             from taken, unnest(${ids}::uuid[], ${inputs.map((m) => m.parentId ?? null)}::uuid[], ${inputs.map((m) => m.role)}::text[],
                         ${byteaArray(contents)}, ${inputs.map((m) => m.model ?? null)}::text[],
                         ${inputs.map((m) => m.inputTokens ?? null)}::int[], ${inputs.map((m) => m.outputTokens ?? null)}::int[])

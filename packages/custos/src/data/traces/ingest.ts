@@ -75,7 +75,7 @@ async function insertChunk(trx: Transaction<DataTables>, tenantId: string, spans
       insert into spans (tenant_id, trace_id, span_id, parent_span_id, kind, start_time_unix_nano, end_time_unix_nano, status_code,
                          service_name, operation, provider, model, input_tokens, output_tokens, content)
       select ${tenantId}::uuid, trace_id, span_id, parent_span_id, kind, start_ns, end_ns, status_code,
-             service_name, operation, provider, model, input_tokens, output_tokens, decode(content, 'base64')
+             service_name, operation, provider, model, input_tokens, output_tokens, content
         from input
       on conflict (tenant_id, trace_id, span_id) do nothing
       returning trace_id, span_id, parent_span_id, start_time_unix_nano, end_time_unix_nano, status_code, service_name, model, input_tokens, output_tokens
