@@ -1,14 +1,15 @@
 // Hot path: messages appended in batches of 100 through POST /v1/conversations/:id/messages with an
 // API key (authentication, validation, the conversation's row lock, sealing each message, one
 // multi-row INSERT under RLS, the JSON answer). Baseline, same run: a plain INSERT of the same 100
-// rows (plain text content) into an unprotected twin table, straight through the pool.
+// rows (plain text content) into an unprotected twin table, straight through the pool, timed in
+// alternation with ours (one batch each in turn).
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { sql } from 'kysely';
 import { createApp } from '../packages/custos/src/app.ts';
 import { newId } from '../packages/custos/src/core/ids.ts';
 import { benchApp } from './bench-app.ts';
-import { measure, report } from './measure.ts';
+import { measureInterleaved, report, type Measurement } from './measure.ts';
 
 const BATCH = 100;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 200);
@@ -16,7 +17,7 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 200);
 // Chat-like messages of a few hundred bytes to a few KiB, distinct as real ones are.
 function messages(n: number) {
   return Array.from({ length: n }, (_, i) => ({
-    role: i % 2 ? 'assistant' : 'user',
+    role: i % 2 ? ('assistant' as const) : ('user' as const),
     content: crypto.randomBytes(150 + (i % 7) * 150).toString('base64'),
     ...(i % 2 ? { model: 'gpt-5', inputTokens: 120 + i, outputTokens: 80 + i } : {}),
   }));
@@ -47,7 +48,7 @@ export async function benchIngestMessages(): Promise<void> {
     const payloads = bodies.map((batch) => JSON.stringify({ messages: batch }));
     const db = app.database.db;
     let seq = 0;
-    const base = await measure(`plain INSERT of ${BATCH} rows`, BATCHES, async (op) => {
+    const plain = async (op: number) => {
       const batch = bodies[op % bodies.length]!;
       const ids = batch.map(() => newId());
       const first = seq;
@@ -57,12 +58,19 @@ export async function benchIngestMessages(): Promise<void> {
           from unnest(${ids}::uuid[], ${batch.map((m) => m.role)}::text[], ${batch.map((m) => m.content)}::text[], ${batch.map((m) => m.model ?? null)}::text[],
                       ${batch.map((m) => m.inputTokens ?? null)}::int[], ${batch.map((m) => m.outputTokens ?? null)}::int[])
                with ordinality as m(id, role, content, model, input_tokens, output_tokens, ord)`.execute(db);
-    });
-    const ours = await measure(`POST ${BATCH} messages (HTTP, key, sealed, RLS)`, BATCHES, (op) => post(`/v1/conversations/${conversation}/messages`, payloads[op % payloads.length]!));
+    };
+    const me = await app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key}` } });
+    const actor = { kind: 'api_key' as const, workspaceId: me.json().workspaceId as string, personId: me.json().personId as string, credentialId: 'bench', client: {} };
+    const [base, service, ours] = await measureInterleaved([
+      { name: `plain INSERT of ${BATCH} rows`, op: plain },
+      { name: 'store (no HTTP)', op: (op) => app.data.messages.append(actor, conversation, bodies[op % bodies.length]!).then(() => undefined) },
+      { name: `POST ${BATCH} messages (HTTP, key, sealed, RLS)`, op: (op) => post(`/v1/conversations/${conversation}/messages`, payloads[op % payloads.length]!) },
+    ], BATCHES) as [Measurement, Measurement, Measurement];
     agent.destroy();
-    report(`message ingest on ${app.database.engine}, batches of ${BATCH} (${BATCHES} batches)`, base, [ours]);
+    report(`message ingest on ${app.database.engine}, batches of ${BATCH} (${BATCHES} batches)`, base, [service, ours]);
     const rate = (m: typeof base) => Math.round(m.opsPerSecond * BATCH);
-    process.stdout.write(`messages/s: plain ${rate(base)}, custos ${rate(ours)}, ratio ${(ours.opsPerSecond / base.opsPerSecond).toFixed(2)}\n`);
+    const ratio = (m: Measurement) => (m.opsPerSecond / base.opsPerSecond).toFixed(2);
+    process.stdout.write(`messages/s: plain INSERT ${rate(base)}, store ${rate(service)} (ratio ${ratio(service)}), over HTTP ${rate(ours)} (ratio ${ratio(ours)})\n`);
   } finally {
     await bench.close();
   }

@@ -4,7 +4,7 @@
 // envelope per span, the multi-row INSERT under RLS with the traces' summary rows, and the audit
 // entry, answered after the commit. Also timed without HTTP (decode and store only). Baseline,
 // same run: a plain INSERT of the same span rows (same columns, the content as plain JSON) into
-// an unprotected twin table.
+// an unprotected twin table, timed in alternation with ours (one batch of each in turn).
 import http from 'node:http';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
@@ -15,7 +15,7 @@ import { createApp } from '../packages/custos/src/app.ts';
 import { decodeTraceRequest } from '../packages/custos/src/data/otlp/index.ts';
 import { spanColumns, spanContent } from '../packages/custos/src/data/traces/span-row.ts';
 import { benchApp } from './bench-app.ts';
-import { measure, report } from './measure.ts';
+import { measureInterleaved, report, type Measurement } from './measure.ts';
 
 const BATCH = 512;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 60);
@@ -59,7 +59,7 @@ export async function benchIngestOtlp(): Promise<void> {
     // Distinct spans in every batch: a batch sent twice would be stored once (retries are safe), and measure nothing.
     const warmup = Math.max(10, Math.floor(BATCHES / 10));
     const batches: Uint8Array[] = [];
-    for (let i = 0; i < 10 + BATCHES + 2 * (warmup + BATCHES); i++) batches.push(await recordBatch());
+    for (let i = 0; i < 3 * (warmup + BATCHES); i++) batches.push(await recordBatch());
     const bytes = Math.round(batches.reduce((sum, b) => sum + b.length, 0) / batches.length);
     let next = 0;
     const take = () => batches[next++ % batches.length]!;
@@ -77,20 +77,9 @@ export async function benchIngestOtlp(): Promise<void> {
                              ${col('inputTokens')}::bigint[], ${col('outputTokens')}::bigint[], ${contents}::text[])`.execute(db);
       return performance.now() - started;
     };
-    // The baseline's decoding is outside its timing: only its INSERT is the baseline.
-    const insertTimes: number[] = [];
-    for (let i = 0; i < 10; i++) await plain();
-    for (let i = 0; i < BATCHES; i++) insertTimes.push(await plain());
-    const baseMs = insertTimes.reduce((a, b) => a + b, 0) / insertTimes.length;
-    const base = { name: `plain INSERT of the same ${BATCH} rows`, opsPerSecond: 1000 / baseMs, microsPerOp: baseMs * 1000 };
-
     const actor = { kind: 'api_key' as const, workspaceId: '', personId: '', credentialId: '', client: {} };
     const me = await app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key}` } });
     Object.assign(actor, { workspaceId: me.json().workspaceId, personId: me.json().personId, credentialId: 'bench' });
-    const service = await measure('decode + store (no HTTP)', BATCHES, async () => {
-      await app.data.traces.ingest(actor, decodeTraceRequest(Buffer.from(take()), 'protobuf'));
-    });
-
     const agent = new http.Agent({ keepAlive: true });
     const post = (body: Uint8Array) => new Promise<void>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, path: '/otlp/v1/traces', method: 'POST', agent, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
@@ -100,7 +89,12 @@ export async function benchIngestOtlp(): Promise<void> {
       req.on('error', reject);
       req.end(body);
     });
-    const ours = await measure(`POST /otlp/v1/traces, ${BATCH} spans, protobuf (${Math.round(bytes / 1024)} KiB)`, BATCHES, () => post(take()));
+    // The baseline's decoding is outside its timing: only its INSERT is the baseline.
+    const [base, service, ours] = await measureInterleaved([
+      { name: `plain INSERT of the same ${BATCH} rows`, op: plain },
+      { name: 'decode + store (no HTTP)', op: () => app.data.traces.ingest(actor, decodeTraceRequest(Buffer.from(take()), 'protobuf')).then(() => undefined) },
+      { name: `POST /otlp/v1/traces, ${BATCH} spans, protobuf (${Math.round(bytes / 1024)} KiB)`, op: () => post(take()) },
+    ], BATCHES) as [Measurement, Measurement, Measurement];
     agent.destroy();
     report(`OTLP span ingest on ${engine}, batches of ${BATCH} (${BATCHES} batches)`, base, [service, ours]);
     const rate = (m: { opsPerSecond: number }) => Math.round(m.opsPerSecond * BATCH);

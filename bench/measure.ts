@@ -25,6 +25,30 @@ async function runAll(count: number, op: (i: number) => Promise<unknown>, concur
   await Promise.all(Array.from({ length: concurrency }, lane));
 }
 
+export interface Case {
+  name: string;
+  /** One operation; resolves with the milliseconds to count, or with nothing to count its whole duration. */
+  op: (i: number) => Promise<number | void>;
+}
+
+/**
+ * Times several cases in turn, one operation of each per round, so that the machine's slow and fast
+ * moments fall on all of them alike: on these shared machines, a baseline timed a few seconds apart
+ * from its rival moved their ratio by a third between runs. Sequential, after a warm-up of each.
+ */
+export async function measureInterleaved(cases: Case[], operations: number): Promise<Measurement[]> {
+  const warmup = Math.max(10, Math.floor(operations / 10));
+  const totals = cases.map(() => 0);
+  for (let i = 0; i < warmup + operations; i++) {
+    for (const [c, { op }] of cases.entries()) {
+      const started = performance.now();
+      const counted = await op(i);
+      if (i >= warmup) totals[c]! += typeof counted === 'number' ? counted : performance.now() - started;
+    }
+  }
+  return cases.map(({ name }, c) => ({ name, opsPerSecond: (operations * 1000) / totals[c]!, microsPerOp: (totals[c]! * 1000) / operations }));
+}
+
 export function report(title: string, baseline: Measurement, others: Measurement[]): void {
   const rows = [baseline, ...others].map((m) => ({
     case: m.name,
