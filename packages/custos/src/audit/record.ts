@@ -87,9 +87,11 @@ export class AuditTrail {
       client_sealed: client,
     };
     const hash = nextHash(head.hash, stored);
-    await trx.insertInto('audit_entries').values({ ...stored, seq: String(seq), details: JSON.stringify(entry.details) as never, hash }).execute();
-    await trx.updateTable('audit_heads').set({ hash, mac: headMac(await this.macKey(), chain, seq, hash) })
-      .where('tenant_id', '=', chain).execute();
+    const mac = headMac(await this.macKey(), chain, seq, hash);
+    // The entry and the head's new hash in one statement (one round trip less per audited change).
+    await trx.with('entry', (db) => db.insertInto('audit_entries')
+      .values({ ...stored, seq: String(seq), details: JSON.stringify(entry.details) as never, hash }))
+      .updateTable('audit_heads').set({ hash, mac }).where('tenant_id', '=', chain).execute();
     return { seq, hash };
   }
 
