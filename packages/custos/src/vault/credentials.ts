@@ -11,6 +11,9 @@ import { credentialKey, open, seal, shredCredentialKey, type Keystore, type Seal
 import { withTenant } from '../db/tenant.ts';
 import { recordDataEvent, type Actor } from '../data/index.ts';
 import { can } from '../identity/index.ts';
+import type { Logger } from '../core/log.ts';
+import type { JobQueue } from '../jobs/queue.ts';
+import { CREDENTIAL_SHRED } from './jobs.ts';
 import type { Provider, ProviderRegistry } from './providers.ts';
 import type { CredentialsTable, VaultTables, VaultTrx } from './tables.ts';
 
@@ -71,6 +74,8 @@ export interface CredentialsDeps {
   providers: ProviderRegistry;
   /** Refusal reason for an address literal, null when actions may reach it (egress policy). */
   addressRefused: (ip: string) => string | null;
+  queue: Pick<JobQueue, 'enqueue'>;
+  log: Pick<Logger, 'warn'>;
 }
 
 export class Credentials {
@@ -139,8 +144,13 @@ export class Credentials {
         await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.voided', targetType: 'action', targetId: action.id, details: { reason: 'credential_deleted' } });
       }
       await recordDataEvent(this.#deps.audit, trx, actor, { action: 'credential.deleted', targetType: 'credential', targetId: id, details: { provider: deleted.provider, voided: voided.length } });
+      await this.#deps.queue.enqueue(trx, CREDENTIAL_SHRED, { credentialId: id });
     });
-    await shredCredentialKey(this.#deps.keystore, id);
+    // The deletion has committed: a failure to shred now is not the caller's to see (the row is
+    // gone, and a retried DELETE would find nothing); the job queued with it shreds the secret.
+    await shredCredentialKey(this.#deps.keystore, id).catch((err: unknown) => {
+      this.#deps.log.warn({ credential: id, code: (err as { code?: unknown }).code }, 'shredding a deleted credential’s secret failed; the credentials.shred job retries it');
+    });
   }
 
   /**

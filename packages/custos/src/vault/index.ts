@@ -5,14 +5,14 @@ import type { Kysely } from 'kysely';
 import type { AuditTrail } from '../audit/index.ts';
 import type { VaultConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import type { Keystore, Sealer } from '../crypto/index.ts';
+import { shredCredentialKey, type Keystore, type Sealer } from '../crypto/index.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { Actions } from './actions.ts';
 import { Credentials } from './credentials.ts';
 import { classify } from './address-policy.ts';
 import { parseAllowedRanges, type EgressPolicy } from './egress.ts';
 import { Executor } from './execute.ts';
-import { ACTION_EXPIRE, ACTION_RECOVER } from './jobs.ts';
+import { ACTION_EXPIRE, ACTION_RECOVER, CREDENTIAL_SHRED } from './jobs.ts';
 import { loadOperatorProviders, ProviderRegistry } from './providers.ts';
 import type { VaultTables } from './tables.ts';
 import { Secrets } from './use-secret.ts';
@@ -60,7 +60,7 @@ export function createVault(deps: VaultDeps): Vault {
     maxResponseBytes: MAX_RESPONSE_BYTES,
   };
   const addressRefused = (ip: string) => classify(ip, allowed);
-  const credentials = new Credentials({ db, sealer: deps.sealer, keystore: deps.keystore, audit: deps.audit, providers, addressRefused });
+  const credentials = new Credentials({ db, sealer: deps.sealer, keystore: deps.keystore, audit: deps.audit, providers, addressRefused, queue: deps.queue, log: deps.log });
   const secrets = new Secrets({ db, audit: deps.audit, credentials, providers });
   const executor = new Executor({ db, sealer: deps.sealer, audit: deps.audit, secrets, egress, log: deps.log, queue: deps.queue, startWithinSeconds: RECOVERY_MARGIN_SECONDS });
   const actions = new Actions({
@@ -76,6 +76,7 @@ export function createVault(deps: VaultDeps): Vault {
     register: () => {
       deps.queue.handle(ACTION_EXPIRE, ({ tenantId, actionId }) => actions.expireDue(tenantId, actionId));
       deps.queue.handle(ACTION_RECOVER, ({ tenantId, actionId }) => executor.recover(tenantId, actionId));
+      deps.queue.handle(CREDENTIAL_SHRED, ({ credentialId }) => shredCredentialKey(deps.keystore, credentialId));
     },
   };
 }

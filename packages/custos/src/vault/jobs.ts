@@ -13,3 +13,10 @@ export const ACTION_EXPIRE = defineJob({ name: 'actions.expire', payload: action
  * declared failed, `interrupted` (its server died during the call). Never a second call.
  */
 export const ACTION_RECOVER = defineJob({ name: 'actions.recover', payload: actionRef, retryLimit: 5 });
+
+/**
+ * Sent with each credential deletion, in its transaction: shreds the credential's own secret. The
+ * deletion shreds it at once too; this job is what makes it happen when that failed (the key file
+ * could not be written) or the server died between the commit and the shredding. Idempotent.
+ */
+export const CREDENTIAL_SHRED = defineJob({ name: 'credentials.shred', payload: z.object({ credentialId: z.uuid() }), retryLimit: 10, retryDelaySeconds: 5 });

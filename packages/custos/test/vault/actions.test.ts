@@ -148,6 +148,36 @@ describe(`actions on ${ENGINE}`, () => {
     expect(replay.json().error.code).toBe('credential_missing');
   });
 
+  it('P-RET-2: when the key file cannot be written at deletion, the deletion still answers 204 and the job queued with it shreds the secret', async () => {
+    const doomed = await addCredential(t, crew, { provider: 'generic', label: 'Doomed later', secret: 'doomed-later-0123456789', baseUrl: `${peer.origin}/api/` });
+    const keystore = t.app.keys.keystore;
+    const shred = keystore.shred.bind(keystore);
+    let refused = 0;
+    // The first shredding fails, as a full disk or a held file lock would make it; later ones work.
+    keystore.shred = async (id) => {
+      if (id === `credential:${doomed}` && refused === 0) {
+        refused += 1;
+        throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+      }
+      return shred(id);
+    };
+    try {
+      const deleted = await call(t, 'DELETE', `/v1/credentials/${doomed}`, personIn(t, crew, crew.owner));
+      expect(deleted.statusCode, deleted.body).toBe(204);
+      expect(refused).toBe(1);
+      expect((await call(t, 'GET', `/v1/credentials/${doomed}`, agent(crew))).statusCode).toBe(404);
+      const deadline = Date.now() + 20_000;
+      let state = 'present';
+      while (state === 'present' && Date.now() < deadline) {
+        state = await keystore.secret(`credential:${doomed}`, { create: false }).then(() => 'present', (err: { code?: string }) => err.code ?? 'error');
+        if (state === 'present') await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(state).toBe('key_shredded');
+    } finally {
+      keystore.shred = shred;
+    }
+  });
+
   it('P-DAT-6: replay proposes the past operation again, which needs a fresh approval of its own', async () => {
     const first = await propose(t, crew, credentialId, operation('replayed'));
     await approve(t, crew, first);
