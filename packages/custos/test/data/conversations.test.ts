@@ -99,6 +99,29 @@ describe(`conversations on ${ENGINE}`, () => {
     expect(one.json()).toEqual(items[1]);
   });
 
+  it('P-DAT-3: a full batch of 1,000 messages of every size, multi-byte text and structure comes back exactly, in order', async () => {
+    // The sealed values of a batch travel as one binary parameter cut apart by the statement: each
+    // message must get its own bytes, whatever the lengths around it (0 to 40 KiB, 1 to 4 bytes a character).
+    const id = await newConversation(byKey(aliceKey));
+    const messages = Array.from({ length: 1000 }, (_, i) => ({
+      role: i % 2 ? 'assistant' : 'user',
+      content: i % 10 === 3 ? { index: i, parts: ['ä'.repeat(i % 97), i % 3 === 0, null, -i] }
+        : i % 10 === 7 ? [{ type: 'text', text: `😀${i}`.repeat(i % 50) }]
+        : `${i}:${'€ab'.repeat((i * 37) % (i % 100 === 0 ? 14_000 : 300))}`,
+    }));
+    const appended = await inject('POST', `/v1/conversations/${id}/messages`, byKey(aliceKey), { messages });
+    expect(appended.statusCode, appended.body).toBe(201);
+    const read: Array<{ seq: number; content: unknown; role: string }> = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: typeof read; nextCursor: string | null } = (await inject('GET', `/v1/conversations/${id}/messages?limit=200${cursor ? `&cursor=${cursor}` : ''}`, byKey(aliceKey))).json();
+      read.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(read.map((m) => m.seq)).toEqual(messages.map((_, i) => i + 1));
+    expect(read.map((m) => ({ role: m.role, content: m.content }))).toEqual(messages);
+  });
+
   it('P-DAT-3: a parent must be a message of the same conversation; bad messages are 400 and write nothing', async () => {
     const a = await newConversation(byKey(aliceKey));
     const b = await newConversation(byKey(aliceKey));
