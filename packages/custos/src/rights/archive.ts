@@ -3,7 +3,7 @@
 // only when the zip reaches it, page by page, so memory stays flat whatever the account holds.
 // yazl writes the zip (ZIP64 when sizes need it); this file decides only what goes in it.
 import crypto from 'node:crypto';
-import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { ZipFile } from 'yazl';
 import { CATEGORIES, type Category } from '../db/registry.ts';
 import { README } from './archive-readme.ts';
@@ -70,6 +70,7 @@ export function buildArchive(input: ArchiveInput): Readable {
   const options = { mtime: input.createdAt, compressionLevel: 1 };
   const digests: FileDigest[] = [];
   const counts: Array<{ category: Category; description: string; file: string; rows: number }> = [];
+  const output = new PassThrough();
 
   const readme = Buffer.from(README, 'utf8');
   zip.addBuffer(readme, 'README.md', options);
@@ -84,8 +85,12 @@ export function buildArchive(input: ArchiveInput): Readable {
       digest.on('finish', () => digests.push({ path: file, bytes: digest.bytes, sha256: digest.sha256 }));
       // A byte stream with a small buffer: it reads the next page only when the zip has taken this one.
       const source = Readable.from(ndjson(part, input, (n) => (counted.rows += n)), { objectMode: false, highWaterMark: 64 * 1024 });
-      source.on('error', (err) => digest.destroy(err));
-      callback(null, source.pipe(digest));
+      // yazl listens for no error on the streams it is given, and then never ends: a failed read
+      // (the database, a lost lease) must fail the archive itself, and must not be an error event
+      // nobody listens for (an uncaught exception, the whole server down).
+      callback(null, pipeline(source, digest, (err) => {
+        if (err) output.destroy(err);
+      }));
     });
   }
 
@@ -103,7 +108,6 @@ export function buildArchive(input: ArchiveInput): Readable {
   });
   zip.end();
 
-  const output = new PassThrough();
   zip.on('error', (err: Error) => output.destroy(err));
   zip.outputStream.on('error', (err: Error) => output.destroy(err));
   return zip.outputStream.pipe(output);

@@ -203,13 +203,17 @@ export class Exports {
   }
 
   async #fail(id: string, token: number | null, personId: string, requestId: string): Promise<void> {
-    await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
+    const failed = await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
       let update = trx.updateTable('exports').set({ status: 'failed', lease_until: null }).where('id', '=', id).where('status', 'in', ['queued', 'running']);
       if (token !== null) update = update.where('attempts', '=', token);
-      if (Number((await update.executeTakeFirst()).numUpdatedRows) === 0) return;
+      if (Number((await update.executeTakeFirst()).numUpdatedRows) === 0) return false;
       await this.#deps.register.close(trx, requestId, 'failed');
       await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.failed', actorId: personId, targetType: 'export', targetId: id });
+      return true;
     });
+    // What its attempts left on disk goes with it (a killed attempt's part, or an archive put in
+    // place before marking it ready failed): a failed export has no link whose expiry would.
+    if (failed) this.#deps.files.delete(id);
   }
 
   /** Deletes the archives whose link expired. Returns how many. */

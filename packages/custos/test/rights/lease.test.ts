@@ -41,6 +41,19 @@ describe(`claims on rights work on ${ENGINE}`, () => {
     }
   }, 20_000);
 
+  it('P-RIG-2: an export whose last attempt was killed fails, and what its attempts left on disk goes with it', async () => {
+    const person = await signUp(t);
+    const requested = await t.app.rights.exports.request(person.personId, 'api', { enqueue: false });
+    const dir = path.join(t.config.dataDir, EXPORTS_DIR_NAME);
+    fs.mkdirSync(dir, { recursive: true });
+    // The third (last) attempt was killed mid-write: its part file stays, its lease has lapsed.
+    fs.writeFileSync(path.join(dir, `${requested.id}.3.part`), 'sealed bytes of a person');
+    await sql`update exports set attempts = 3, status = 'running', lease_until = now() - interval '1 second' where id = ${requested.id}`.execute(t.app.database.db);
+    await t.app.rights.exports.resumeAbandoned();
+    expect((await t.app.rights.exports.get(person.personId, requested.id)).status).toBe('failed');
+    expect(fs.readdirSync(dir).filter((name) => name.startsWith(requested.id))).toEqual([]);
+  });
+
   it('P-RIG-2: an archive written by a claim that no longer holds is not put in place', async () => {
     const files = new ExportFiles(t.config.dataDir, t.app.keys.keystore);
     const person = await signUp(t);
