@@ -84,5 +84,16 @@ export async function pseudonymise(deps: StepDeps, personId: string, workspaceId
     }
     await deps.audit.record(trx as never, workspaceId, { action: 'member.erased', targetType: 'person', targetId: pseudonym });
   });
-  await sql`delete from memberships where "organizationId" = ${workspaceId} and "userId" = ${personId}`.execute(deps.db);
+  // Its other members may be leaving at this very moment (two erasures at once, each of which saw
+  // the workspace shared): under the workspace row's lock, the last one to leave erases it instead,
+  // so that no workspace is left with nobody in it and all of its data.
+  const last = await transaction(deps.db, async (trx) => {
+    await sql`select id from workspaces where id = ${workspaceId} for update`.execute(trx);
+    const { rows } = await sql<{ others: number }>`
+      select count(*)::int as others from memberships where "organizationId" = ${workspaceId} and "userId" <> ${personId}`.execute(trx);
+    if (rows[0]!.others === 0) return true;
+    await sql`delete from memberships where "organizationId" = ${workspaceId} and "userId" = ${personId}`.execute(trx);
+    return false;
+  });
+  if (last) await eraseWorkspace(deps, workspaceId);
 }

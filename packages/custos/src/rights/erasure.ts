@@ -214,7 +214,10 @@ export class Erasures {
     // The person may still sign in while this runs (until their secret is shredded) and make a
     // workspace: what the plan did not know is added to it and erased in another round.
     for (let round = 0; ; round += 1) {
-      await step(`access:${round}`, () => revokeAccess(this.#deps, personId, { alone: plan.alone, shared: plan.shared.map((s) => s.workspaceId) }));
+      // Named by the plan's size, not the round: a run resumed after the plan grew revokes again,
+      // for the workspaces it added too.
+      const planned = plan.alone.length + plan.shared.length;
+      await step(`access:${planned}`, () => revokeAccess(this.#deps, personId, { alone: plan.alone, shared: plan.shared.map((s) => s.workspaceId) }));
       for (const workspaceId of plan.alone) await step(`erase:${workspaceId}`, () => eraseWorkspace(this.#deps, workspaceId));
       for (const { workspaceId, pseudonym } of plan.shared) await step(`pseudonymise:${workspaceId}`, () => pseudonymise(this.#deps, personId, workspaceId, pseudonym));
       // Before the account row goes, so that a crash here finds the person still to finish.

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { ConfigError, loadConfig } from '../../src/core/config.ts';
+import { withTenant } from '../../src/db/tenant.ts';
 import { EXPORTS_DIR_NAME } from '../../src/rights/index.ts';
 import type { TestApp } from '../support/app.ts';
 import { ENGINE, TEST_MIGRATIONS, asOwner } from '../support/database.ts';
@@ -175,6 +176,49 @@ describe(`rights requests on ${ENGINE}`, () => {
     await expect(t.app.keys.keystore.secret(`tenant:${late}`, { create: false })).rejects.toMatchObject({ code: 'key_shredded' });
     const register = (await t.app.rights.requests.list()).filter((r) => r.personId === person.personId);
     expect(register.map((r) => [r.kind, r.status]).sort()).toEqual([['erasure', 'completed'], ['export', 'cancelled']]);
+  });
+
+  it('P-RIG-3: the two only members of a workspace erased at once: the one leaving last erases it, nothing is left without members', async () => {
+    const first = await signUp(t);
+    const second = await signUp(t);
+    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, first.cookie), { name: 'Pair' })).json().id as string;
+    await addMember(t, team, second, 'owner');
+    const teamBrowser = asBrowser(t, first.cookie, { 'custos-workspace': team });
+    expect((await call(t, 'POST', '/v1/conversations', teamBrowser, { title: 'ours' })).statusCode).toBe(201);
+    const db = t.app.database.db;
+    // Both runs planned while both were members (two servers, or the CLI beside a server): each sees the workspace shared.
+    for (const person of [first, second]) {
+      const erasure = await t.app.rights.erasures.request(person.personId, 'operator', { now: true });
+      const plan = { alone: [person.personalWorkspaceId], shared: [{ workspaceId: team, pseudonym: crypto.randomUUID() }], done: [] };
+      await sql`update erasures set status = 'running', plan = ${JSON.stringify(plan)}::jsonb where request_id = ${erasure.id}`.execute(db);
+      (person as { erasureId?: string }).erasureId = erasure.id;
+    }
+    for (const person of [first, second]) expect(await t.app.rights.erasures.run((person as { erasureId?: string }).erasureId!)).toBe(true);
+    const { rows } = await sql<{ workspaces: number; memberships: number }>`
+      select (select count(*)::int from workspaces where id = ${team}) as workspaces, (select count(*)::int from memberships where "organizationId" = ${team}) as memberships`.execute(db);
+    expect(rows[0]).toEqual({ workspaces: 0, memberships: 0 });
+    await expect(t.app.keys.keystore.secret(`tenant:${team}`, { create: false })).rejects.toMatchObject({ code: 'key_shredded' });
+  });
+
+  it('P-RIG-3: a run resumed after its plan grew revokes access again, for the workspace it added too', async () => {
+    const person = await signUp(t);
+    const colleague = await signUp(t);
+    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, colleague.cookie), { name: 'Joined late' })).json().id as string;
+    await addMember(t, team, person, 'admin');
+    const erasure = await t.app.rights.erasures.request(person.personId, 'operator', { now: true });
+    const cookie = await signIn(t, person.email, person.password);
+    const added = await call(t, 'POST', '/v1/credentials', asBrowser(t, cookie, { 'custos-workspace': team }), { provider: 'generic', label: 'Added late', secret: 'added-late-secret-0123456789', baseUrl: 'https://provider.example/' });
+    expect(added.statusCode, added.body).toBe(201);
+    const credentialId = added.json().id as string;
+    // As if a first round had revoked access for its plan (whatever its step was named), the team
+    // had then been added to the plan, and the process had died before revoking again: the
+    // credential the person added meanwhile is still there.
+    const plan = { alone: [person.personalWorkspaceId], shared: [{ workspaceId: team, pseudonym: crypto.randomUUID() }], done: ['access:0', 'access:1'] };
+    await sql`update erasures set status = 'running', plan = ${JSON.stringify(plan)}::jsonb where request_id = ${erasure.id}`.execute(t.app.database.db);
+    expect(await t.app.rights.erasures.run(erasure.id)).toBe(true);
+    const left = await withTenant(t.app.database.db, team, async (trx) => (await sql<{ n: number }>`select count(*)::int as n from credentials where id = ${credentialId}`.execute(trx)).rows[0]!.n);
+    expect(left).toBe(0);
+    await expect(t.app.keys.keystore.secret(`credential:${credentialId}`, { create: false })).rejects.toMatchObject({ code: 'key_shredded' });
   });
 
   it('P-RIG-2: a ready export whose archive went missing answers 404, not a broken download', async () => {
