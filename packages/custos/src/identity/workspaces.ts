@@ -1,7 +1,7 @@
 // Workspaces (tenants) and their members. Better Auth's organization plugin owns the tables; custos
 // writes them here so that every change checks the role (roles.ts) and is audited in the
 // workspace's own chain in the same transaction. A workspace's id is the tenant id of RLS.
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Principal } from '../http/auth.ts';
@@ -95,6 +95,8 @@ export class Workspaces {
       await this.#refuseLastOwner(trx, workspaceId, personId);
       await (trx as unknown as Kysely<IdentityTables>).deleteFrom('memberships')
         .where('organizationId', '=', workspaceId).where('userId', '=', personId).execute();
+      // What they wrote there still names them: their export and erasure must still find it.
+      await sql`insert into former_memberships (person_id, workspace_id) values (${personId}, ${workspaceId}) on conflict do nothing`.execute(trx as unknown as Kysely<IdentityTables>);
     });
   }
 

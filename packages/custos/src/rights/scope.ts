@@ -11,7 +11,7 @@ export interface PersonScope {
   email: string;
   /** Workspaces where the person is the only member. */
   alone: string[];
-  /** Workspaces shared with others. */
+  /** Workspaces shared with others, and those the person has left (only the rows naming them are theirs). */
   shared: string[];
   /** Shared workspaces where the person is the only owner: erasure waits until ownership moves. */
   soleOwnerOf: string[];
@@ -24,11 +24,17 @@ export async function scopeOf(db: Kysely<never>, personId: string, email: string
            (select count(*)::int from memberships o where o."organizationId" = m."organizationId" and o.role = 'owner') as owners
       from memberships m where m."userId" = ${personId}
      order by m."createdAt", m."organizationId"`.execute(db);
+  // Left ones (and not joined again): what they wrote there is theirs, as in a shared workspace.
+  const { rows: left } = await sql<{ id: string }>`
+    select f.workspace_id as id from former_memberships f
+     where f.person_id = ${personId}
+       and not exists (select 1 from memberships m where m."organizationId" = f.workspace_id and m."userId" = f.person_id)
+     order by f.left_at, f.workspace_id`.execute(db);
   return {
     personId,
     email,
     alone: rows.filter((row) => row.members === 1).map((row) => row.id),
-    shared: rows.filter((row) => row.members > 1).map((row) => row.id),
+    shared: [...rows.filter((row) => row.members > 1).map((row) => row.id), ...left.map((row) => row.id)],
     soleOwnerOf: rows.filter((row) => row.members > 1 && row.role === 'owner' && row.owners === 1).map((row) => row.id),
   };
 }

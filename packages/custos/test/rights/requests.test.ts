@@ -11,7 +11,7 @@ import { EXPORTS_DIR_NAME } from '../../src/rights/index.ts';
 import type { TestApp } from '../support/app.ts';
 import { ENGINE, TEST_MIGRATIONS, asOwner } from '../support/database.ts';
 import { addMember, signIn } from '../support/people.ts';
-import { MovableClock, asBrowser, call, createKey, signUp, startRightsApp, waitForExport } from './support.ts';
+import { MovableClock, asBrowser, call, canary, checkManifest, createKey, signUp, startRightsApp, unzip, waitForExport, writeConversation } from './support.ts';
 
 const clock = new MovableClock();
 let t: TestApp;
@@ -219,6 +219,36 @@ describe(`rights requests on ${ENGINE}`, () => {
     const left = await withTenant(t.app.database.db, team, async (trx) => (await sql<{ n: number }>`select count(*)::int as n from credentials where id = ${credentialId}`.execute(trx)).rows[0]!.n);
     expect(left).toBe(0);
     await expect(t.app.keys.keystore.secret(`credential:${credentialId}`, { create: false })).rejects.toMatchObject({ code: 'key_shredded' });
+  });
+
+  it('P-RIG-2, P-RIG-3: what a person wrote in a workspace they left is in their export, and under a pseudonym after their erasure', async () => {
+    const person = await signUp(t);
+    const colleague = await signUp(t);
+    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, colleague.cookie), { name: 'Left behind' })).json().id as string;
+    await addMember(t, team, person, 'member');
+    const inTeam = asBrowser(t, person.cookie, { 'custos-workspace': team });
+    const written = canary('left-behind');
+    const conversation = await writeConversation(t, inTeam, 'before leaving', [written]);
+    expect((await call(t, 'POST', `/v1/workspaces/${team}/leave`, asBrowser(t, person.cookie))).statusCode).toBe(204);
+
+    const requested = (await call(t, 'POST', '/v1/me/exports', asBrowser(t, person.cookie))).json();
+    const ready = await waitForExport(t, person, requested.id);
+    expect(ready.status).toBe('ready');
+    const archive = await call(t, 'GET', new URL(ready.downloadUrl!).pathname, asBrowser(t, person.cookie));
+    const files = await unzip(archive.rawPayload);
+    checkManifest(files);
+    expect(files.get('data/conversations.ndjson')!.toString('utf8')).toContain(written);
+
+    const erasure = await t.app.rights.erasures.request(person.personId, 'operator', { now: true });
+    expect(await t.app.rights.erasures.run(erasure.id)).toBe(true);
+    const authors = await withTenant(t.app.database.db, team, async (trx) =>
+      (await sql<{ created_by: string }>`select created_by from messages where conversation_id = ${conversation} union select created_by from conversations where id = ${conversation}`.execute(trx)).rows.map((row) => row.created_by));
+    expect(authors.length).toBeGreaterThan(0);
+    expect(authors).not.toContain(person.personId);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from former_memberships where person_id = ${person.personId}`.execute(t.app.database.db);
+    expect(rows[0]!.n).toBe(0);
+    // The colleague's workspace and what was written in it stay.
+    expect((await call(t, 'GET', `/v1/conversations/${conversation}/messages`, asBrowser(t, colleague.cookie, { 'custos-workspace': team }))).json().items).toHaveLength(1);
   });
 
   it('P-RIG-2: a ready export whose archive went missing answers 404, not a broken download', async () => {
