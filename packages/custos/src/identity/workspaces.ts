@@ -92,6 +92,10 @@ export class Workspaces {
     const current = await this.get(personId, workspaceId);
     if (current.personal) throw new AppError('conflict', 'a personal workspace cannot be left; it goes with the account');
     await this.#recorder.workspace(workspaceId, { action: 'member.left', actorId: personId, targetType: 'person', targetId: personId }, async (trx) => {
+      // The workspace row before any membership row, as erasure and deletion take them: the
+      // former_memberships row below locks the workspace row too (its foreign key), and taking it
+      // last, after the owners' memberships, could deadlock with them.
+      await sql`select id from workspaces where id = ${workspaceId} for key share`.execute(trx as unknown as Kysely<IdentityTables>);
       await this.#refuseLastOwner(trx, workspaceId, personId);
       await (trx as unknown as Kysely<IdentityTables>).deleteFrom('memberships')
         .where('organizationId', '=', workspaceId).where('userId', '=', personId).execute();

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.ts';
 import { ConfigError, loadConfig } from '../../src/core/config.ts';
@@ -249,6 +250,31 @@ describe(`rights requests on ${ENGINE}`, () => {
     expect(rows[0]!.n).toBe(0);
     // The colleague's workspace and what was written in it stay.
     expect((await call(t, 'GET', `/v1/conversations/${conversation}/messages`, asBrowser(t, colleague.cookie, { 'custos-workspace': team }))).json().items).toHaveLength(1);
+  });
+
+  it.runIf(ENGINE === 'postgres')('P-RIG-3: leaving waits for an erasure holding the workspace, instead of deadlocking with it', async () => {
+    const leaving = await signUp(t);
+    const erased = await signUp(t);
+    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, leaving.cookie), { name: 'Two owners' })).json().id as string;
+    await addMember(t, team, erased, 'owner');
+    // A second connection does what an erasure's last step in this workspace does: the workspace
+    // row first, then (after the leave has started) the erased person's membership.
+    const erasure = new pg.Client({ connectionString: t.config.databaseUrl });
+    await erasure.connect();
+    try {
+      await erasure.query('begin');
+      await erasure.query('select id from workspaces where id = $1 for update', [team]);
+      const left = call(t, 'POST', `/v1/workspaces/${team}/leave`, asBrowser(t, leaving.cookie));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await erasure.query('delete from memberships where "organizationId" = $1 and "userId" = $2', [team, erased.personId]);
+      await erasure.query('commit');
+      // The leave went on after the erasure: its person is now the last owner, so it is refused as such.
+      const answer = await left;
+      expect(answer.json().error?.code).toBe('sole_owner');
+      expect(answer.statusCode).toBe(409);
+    } finally {
+      await erasure.end();
+    }
   });
 
   it('P-RIG-2: a ready export whose archive went missing answers 404, not a broken download', async () => {
