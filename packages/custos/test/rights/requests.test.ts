@@ -24,6 +24,15 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** A person who joined a colleague's workspace (the colleague owns it). */
+async function joinedWorkspace(name: string, role: string) {
+  const person = await signUp(t);
+  const colleague = await signUp(t);
+  const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, colleague.cookie), { name })).json().id as string;
+  await addMember(t, team, person, role);
+  return { person, colleague, team };
+}
+
 describe(`rights requests on ${ENGINE}`, () => {
   it('P-RIG-1, P-RIG-2, P-RIG-3: a person’s own, by session only; an API key is refused', async () => {
     const person = await signUp(t);
@@ -180,21 +189,19 @@ describe(`rights requests on ${ENGINE}`, () => {
   });
 
   it('P-RIG-3: the two only members of a workspace erased at once: the one leaving last erases it, nothing is left without members', async () => {
-    const first = await signUp(t);
-    const second = await signUp(t);
-    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, first.cookie), { name: 'Pair' })).json().id as string;
-    await addMember(t, team, second, 'owner');
+    const { person: first, colleague: second, team } = await joinedWorkspace('Pair', 'owner');
     const teamBrowser = asBrowser(t, first.cookie, { 'custos-workspace': team });
     expect((await call(t, 'POST', '/v1/conversations', teamBrowser, { title: 'ours' })).statusCode).toBe(201);
     const db = t.app.database.db;
     // Both runs planned while both were members (two servers, or the CLI beside a server): each sees the workspace shared.
+    const erasures: string[] = [];
     for (const person of [first, second]) {
       const erasure = await t.app.rights.erasures.request(person.personId, 'operator', { now: true });
       const plan = { alone: [person.personalWorkspaceId], shared: [{ workspaceId: team, pseudonym: crypto.randomUUID() }], done: [] };
       await sql`update erasures set status = 'running', plan = ${JSON.stringify(plan)}::jsonb where request_id = ${erasure.id}`.execute(db);
-      (person as { erasureId?: string }).erasureId = erasure.id;
+      erasures.push(erasure.id);
     }
-    for (const person of [first, second]) expect(await t.app.rights.erasures.run((person as { erasureId?: string }).erasureId!)).toBe(true);
+    for (const id of erasures) expect(await t.app.rights.erasures.run(id)).toBe(true);
     const { rows } = await sql<{ workspaces: number; memberships: number }>`
       select (select count(*)::int from workspaces where id = ${team}) as workspaces, (select count(*)::int from memberships where "organizationId" = ${team}) as memberships`.execute(db);
     expect(rows[0]).toEqual({ workspaces: 0, memberships: 0 });
@@ -202,10 +209,7 @@ describe(`rights requests on ${ENGINE}`, () => {
   });
 
   it('P-RIG-3: a run resumed after its plan grew revokes access again, for the workspace it added too', async () => {
-    const person = await signUp(t);
-    const colleague = await signUp(t);
-    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, colleague.cookie), { name: 'Joined late' })).json().id as string;
-    await addMember(t, team, person, 'admin');
+    const { person, team } = await joinedWorkspace('Joined late', 'admin');
     const erasure = await t.app.rights.erasures.request(person.personId, 'operator', { now: true });
     const cookie = await signIn(t, person.email, person.password);
     const added = await call(t, 'POST', '/v1/credentials', asBrowser(t, cookie, { 'custos-workspace': team }), { provider: 'generic', label: 'Added late', secret: 'added-late-secret-0123456789', baseUrl: 'https://provider.example/' });
@@ -223,10 +227,7 @@ describe(`rights requests on ${ENGINE}`, () => {
   });
 
   it('P-RIG-2, P-RIG-3: what a person wrote in a workspace they left is in their export, and under a pseudonym after their erasure', async () => {
-    const person = await signUp(t);
-    const colleague = await signUp(t);
-    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, colleague.cookie), { name: 'Left behind' })).json().id as string;
-    await addMember(t, team, person, 'member');
+    const { person, colleague, team } = await joinedWorkspace('Left behind', 'member');
     const inTeam = asBrowser(t, person.cookie, { 'custos-workspace': team });
     const written = canary('left-behind');
     const conversation = await writeConversation(t, inTeam, 'before leaving', [written]);
@@ -253,10 +254,7 @@ describe(`rights requests on ${ENGINE}`, () => {
   });
 
   it.runIf(ENGINE === 'postgres')('P-RIG-3: leaving waits for an erasure holding the workspace, instead of deadlocking with it', async () => {
-    const leaving = await signUp(t);
-    const erased = await signUp(t);
-    const team = (await call(t, 'POST', '/v1/workspaces', asBrowser(t, leaving.cookie), { name: 'Two owners' })).json().id as string;
-    await addMember(t, team, erased, 'owner');
+    const { person: erased, colleague: leaving, team } = await joinedWorkspace('Two owners', 'owner');
     // A second connection does what an erasure's last step in this workspace does: the workspace
     // row first, then (after the leave has started) the erased person's membership.
     const erasure = new pg.Client({ connectionString: t.config.databaseUrl });
