@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { App, Infrastructure } from '../packages/custos/src/app.ts';
 import type { Config } from '../packages/custos/src/core/config.ts';
+import type { Actor } from '../packages/custos/src/data/actor.ts';
 import { RATE_RULES } from '../packages/custos/src/identity/index.ts';
 import { openBenchDatabase } from './bench-database.ts';
 
@@ -13,6 +14,8 @@ export interface BenchApp {
   /** The person's session cookie (`custos_session=…`) and API key. */
   cookie: string;
   key: string;
+  /** The API key as the data services see their caller (to time them without HTTP). */
+  actor: Actor;
   engine: 'PostgreSQL' | 'PGlite';
   close(): Promise<void>;
 }
@@ -36,12 +39,14 @@ export async function benchApp(
     const up = await app.http.inject({ method: 'POST', url: '/api/auth/sign-up/email', headers: { origin }, payload: { email: 'bench@example.test', password: 'correct horse battery' } });
     const cookie = String([up.headers['set-cookie']].flat()[0]).split(';')[0]!;
     const created = await app.http.inject({ method: 'POST', url: '/v1/api-keys', headers: { origin, cookie }, payload: { name: 'bench', scopes: options.scopes ?? ['read', 'write'] } });
-    const key = (created.json() as { key: string }).key;
+    const { key, id: keyId } = created.json() as { key: string; id: string };
+    const me = (await app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key}` } })).json() as { workspaceId: string; personId: string };
     return {
       app,
       port: (app.http.server.address() as AddressInfo).port,
       cookie,
       key,
+      actor: { kind: 'api_key', workspaceId: me.workspaceId, personId: me.personId, credentialId: keyId, client: {} },
       engine: config.databaseUrl ? 'PostgreSQL' : 'PGlite',
       close: async () => {
         await app.close();

@@ -177,14 +177,12 @@ export async function benchExport(): Promise<void> {
   }
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const bench = await benchApp(createApp);
-  const { app, cookie } = bench;
+  const { app } = bench;
   const admin = new pg.Client({ connectionString: app.config.databaseUrl });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-bench-export-'));
   try {
     await admin.connect();
-    const me = await app.http.inject({ url: '/v1/me', headers: { cookie } });
-    if (me.statusCode !== 200) throw new Error(`/v1/me answered ${me.statusCode}: ${me.body}`);
-    const { personId, workspaceId } = me.json() as { personId: string; workspaceId: string };
+    const { personId, workspaceId } = bench.actor;
     const setupStarted = performance.now();
     const filled = await fillInChild({ databaseUrl: app.config.databaseUrl!, dataDir: app.config.dataDir, personId, workspaceId });
     const setupMs = performance.now() - setupStarted;

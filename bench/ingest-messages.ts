@@ -25,7 +25,7 @@ function messages(n: number) {
 
 export async function benchIngestMessages(): Promise<void> {
   const bench = await benchApp(createApp);
-  const { app, port, key } = bench;
+  const { app, port, key, actor } = bench;
   try {
     const agent = new http.Agent({ keepAlive: true });
     const post = (path: string, body: string) => new Promise<void>((resolve, reject) => {
@@ -59,8 +59,6 @@ export async function benchIngestMessages(): Promise<void> {
                       ${batch.map((m) => m.inputTokens ?? null)}::int[], ${batch.map((m) => m.outputTokens ?? null)}::int[])
                with ordinality as m(id, role, content, model, input_tokens, output_tokens, ord)`.execute(db);
     };
-    const me = await app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key}` } });
-    const actor = { kind: 'api_key' as const, workspaceId: me.json().workspaceId as string, personId: me.json().personId as string, credentialId: 'bench', client: {} };
     const [base, service, ours] = await measureInterleaved([
       { name: `plain INSERT of ${BATCH} rows`, op: plain },
       { name: 'store (no HTTP)', op: (op) => app.data.messages.append(actor, conversation, bodies[op % bodies.length]!).then(() => undefined) },

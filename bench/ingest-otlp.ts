@@ -54,7 +54,7 @@ async function recordBatch(): Promise<Uint8Array> {
 
 export async function benchIngestOtlp(): Promise<void> {
   const bench = await benchApp(createApp);
-  const { app, port, key, engine } = bench;
+  const { app, port, key, engine, actor } = bench;
   try {
     // Distinct spans in every batch: a batch sent twice would be stored once (retries are safe), and measure nothing.
     const warmup = Math.max(10, Math.floor(BATCHES / 10));
@@ -77,9 +77,6 @@ export async function benchIngestOtlp(): Promise<void> {
                              ${col('inputTokens')}::bigint[], ${col('outputTokens')}::bigint[], ${contents}::text[])`.execute(db);
       return performance.now() - started;
     };
-    const actor = { kind: 'api_key' as const, workspaceId: '', personId: '', credentialId: '', client: {} };
-    const me = await app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key}` } });
-    Object.assign(actor, { workspaceId: me.json().workspaceId, personId: me.json().personId, credentialId: 'bench' });
     const agent = new http.Agent({ keepAlive: true });
     const post = (body: Uint8Array) => new Promise<void>((resolve, reject) => {
       const req = http.request({ host: '127.0.0.1', port, path: '/otlp/v1/traces', method: 'POST', agent, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
