@@ -11,7 +11,7 @@ const RETENTION: Record<Category, string> = {
   account: 'while your account exists; erased when you ask, after a grace period you may cancel in (everything is gone within 30 days)',
   sessions: 'until you sign out or the session expires',
   sign_in_tokens: 'until used or expired',
-  workspaces: 'while the workspace exists, or until you leave it',
+  workspaces: 'while the workspace exists, or until you leave it; that you were a member of one you left is kept until your account is erased, so that your export and erasure still reach what you wrote there',
   api_keys: 'until revoked; deleted at once when you ask to be erased',
   consents: 'while your account exists',
   audit: 'kept as the record of what was done; entries hold ids and times, and the IP address and user agent in them become unreadable when your account is erased',
