@@ -20,6 +20,7 @@ import { createData, type Data } from './data/index.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import { createVault, type Vault } from './vault/index.ts';
 import { createRights, type Rights } from './rights/index.ts';
+import { processExportBuilder } from './export-process.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
 import { registerAuthRoutes } from './http/routes/auth.ts';
@@ -120,6 +121,13 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     rights = createRights({
       db: database.db as never, sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, mail: mail.outbox, vault,
       clock: infra.clock ?? systemClock, log, dataDir: config.dataDir, publicUrl: config.publicUrl, config: config.rights,
+      // On a database server each export is built in a process of its own (export-process.ts).
+      buildExport: database.engine === 'postgres'
+        ? processExportBuilder(config, {
+          started: (job, pid) => log.info({ exportId: job.exportId, attempt: job.attempt, pid }, 'export builder started'),
+          built: (job, pid, built) => log.info({ exportId: job.exportId, attempt: job.attempt, pid, peakRssMiB: Math.round(built.peakRssBytes / 2 ** 20) }, 'export built'),
+        })
+        : undefined,
     });
     rights.register();
     const rightsOf = rights;

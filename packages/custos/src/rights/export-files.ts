@@ -29,24 +29,39 @@ export class ExportFiles {
     return path.join(this.#dir, exportId);
   }
 
+  #partPath(exportId: string, attempt: number): string {
+    return `${this.#path(exportId)}.${attempt}.part`;
+  }
+
   /**
-   * Seals `archive` into a file of this attempt's own, then renames it into place if the attempt
-   * still holds its claim; returns the stored size.
+   * Seals `archive` into this attempt's own part file (whoever builds it: the server's process or
+   * the builder's); `commit` puts it in place.
    */
-  async write(exportId: string, attempt: number, personId: string, archive: Readable, held: () => boolean): Promise<number> {
+  async writePart(exportId: string, attempt: number, personId: string, archive: Readable): Promise<void> {
     fs.mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
     // Earlier attempts lost their claim (this one holds it now): what a killed one left goes.
-    for (let earlier = 1; earlier < attempt; earlier += 1) fs.rmSync(`${this.#path(exportId)}.${earlier}.part`, { force: true });
-    const partial = `${this.#path(exportId)}.${attempt}.part`;
+    for (let earlier = 1; earlier < attempt; earlier += 1) fs.rmSync(this.#partPath(exportId, earlier), { force: true });
+    const partial = this.#partPath(exportId, attempt);
     const seal = createSealStream(await personDataKey(this.#keystore, personId, true), archiveContext(exportId));
     try {
       await pipeline(archive, seal, fs.createWriteStream(partial, { mode: 0o600 }));
-      if (!held()) throw new AppError('conflict', 'the export was taken over by another worker');
-      fs.renameSync(partial, this.#path(exportId));
     } catch (err) {
       fs.rmSync(partial, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * Renames an attempt's part file into place if the attempt still holds its claim (the lease
+   * holder decides, never the builder); returns the stored size.
+   */
+  commit(exportId: string, attempt: number, held: () => boolean): number {
+    const partial = this.#partPath(exportId, attempt);
+    if (!held()) {
+      fs.rmSync(partial, { force: true });
+      throw new AppError('conflict', 'the export was taken over by another worker');
+    }
+    fs.renameSync(partial, this.#path(exportId));
     return fs.statSync(this.#path(exportId)).size;
   }
 

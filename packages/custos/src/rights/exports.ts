@@ -8,20 +8,16 @@ import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
-import type { Keystore, Sealer } from '../crypto/index.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
-import { TABLES, type Category } from '../db/registry.ts';
 import { afterCommit } from '../db/transaction.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Outbox } from '../mail/index.ts';
-import { buildArchive, type ArchivePart } from './archive.ts';
+import type { BuildProgress, ExportBuilder } from './export-build.ts';
 import type { ExportFiles } from './export-files.ts';
 import { RIGHTS_EXPORT } from './jobs.ts';
 import { keepLease, leaseFree, leaseWait, newLease } from './lease.ts';
 import type { Register } from './register.ts';
-import { countRows, readRows } from './rows.ts';
-import { personScope, selectionsOf } from './scope.ts';
 import type { ExportStatus, RequestSource, RightsTables } from './tables.ts';
 
 /** After this many failed builds an export is failed for good (and its request answered as failed). */
@@ -42,12 +38,12 @@ export interface ExportView {
 
 export interface ExportsDeps {
   db: Kysely<never>;
-  sealer: Pick<Sealer, 'openerFor'>;
-  keystore: Keystore;
   audit: AuditTrail;
   queue: Pick<JobQueue, 'enqueue'>;
   mail: Pick<Outbox, 'queue'>;
   files: ExportFiles;
+  /** Where and how an attempt's archive is built (export-build.ts). */
+  build: ExportBuilder;
   register: Register;
   clock: Clock;
   log: Logger;
@@ -157,35 +153,16 @@ export class Exports {
   }
 
   async #build(id: string, token: number, personId: string, createdAt: Date, held: () => boolean, onProgress?: (progress: number) => void): Promise<number> {
-    const scope = await personScope(this.#deps.db, personId);
-    if (!scope) throw new AppError('not_found', 'the person of this export is gone');
-    const selections = selectionsOf(scope, TABLES);
-    let total = 0;
-    for (const selection of selections) total += (await countRows(this.#deps.db, selection)).count;
-    const parts = new Map<Category, ArchivePart>();
-    for (const selection of selections) {
-      const part = parts.get(selection.entry.category) ?? { category: selection.entry.category, selections: [] };
-      part.selections.push(selection);
-      parts.set(selection.entry.category, part);
-    }
-    let written = 0;
     let reported = 0;
-    const archive = buildArchive({
-      exportId: id, personId, createdAt, parts: [...parts.values()],
-      read: (selection) => {
-        if (!held()) throw new AppError('conflict', 'the export was taken over by another worker');
-        return readRows(this.#deps, selection, personId);
-      },
-      onRows: (rows) => {
-        written += rows;
-        const progress = total === 0 ? 1 : Math.min(written / total, 0.99);
-        onProgress?.(progress);
-        if (Date.now() - reported < PROGRESS_EVERY_MS) return;
-        reported = Date.now();
-        void this.#db.updateTable('exports').set({ progress }).where('id', '=', id).where('attempts', '=', token).where('status', '=', 'running').execute().catch(() => undefined);
-      },
-    });
-    return this.#deps.files.write(id, token, personId, archive, held);
+    const report = ({ written, total }: BuildProgress) => {
+      const progress = total === 0 ? 1 : Math.min(written / total, 0.99);
+      onProgress?.(progress);
+      if (Date.now() - reported < PROGRESS_EVERY_MS) return;
+      reported = Date.now();
+      void this.#db.updateTable('exports').set({ progress }).where('id', '=', id).where('attempts', '=', token).where('status', '=', 'running').execute().catch(() => undefined);
+    };
+    await this.#deps.build({ exportId: id, attempt: token, personId, createdAt }, report, held);
+    return this.#deps.files.commit(id, token, held);
   }
 
   async #ready(id: string, token: number, personId: string, requestId: string, bytes: number): Promise<void> {

@@ -11,6 +11,7 @@ import type { Outbox } from '../mail/index.ts';
 import type { Vault } from '../vault/index.ts';
 import { Erasures } from './erasure.ts';
 import { ExportFiles } from './export-files.ts';
+import { inProcessBuilder, type ExportBuilder } from './export-build.ts';
 import { Exports } from './exports.ts';
 import { inventoryOf, type CategoryHeld } from './inventory.ts';
 import { RIGHTS_ERASE, RIGHTS_EXPORT, RIGHTS_SWEEP } from './jobs.ts';
@@ -21,7 +22,8 @@ import type { RequestSource, RightsTables } from './tables.ts';
 
 export { Erasures, type ErasureView } from './erasure.ts';
 export { Exports, type ExportView } from './exports.ts';
-export { EXPORTS_DIR_NAME } from './export-files.ts';
+export { EXPORTS_DIR_NAME, ExportFiles } from './export-files.ts';
+export { buildExportFile, type BuildJob, type BuildProgress, type ExportBuilder } from './export-build.ts';
 export { ARCHIVE_SCHEMA_VERSION } from './archive.ts';
 export { Register, type RequestView } from './register.ts';
 export type { CategoryHeld } from './inventory.ts';
@@ -41,6 +43,8 @@ export interface RightsDeps {
   dataDir: string;
   publicUrl: URL;
   config: RightsConfig;
+  /** Where exports are built: in this process unless the composition root gives another builder. */
+  buildExport?: ExportBuilder;
 }
 
 export interface Rights {
@@ -61,7 +65,8 @@ export function createRights(deps: RightsDeps): Rights {
   const db = deps.db as unknown as Kysely<RightsTables>;
   const register = new Register(db, deps.clock, deps.config.requestDueDays);
   const files = new ExportFiles(deps.dataDir, deps.keystore);
-  const exports = new Exports({ ...deps, files, register, ttlSeconds: deps.config.exportTtlSeconds });
+  const build = deps.buildExport ?? inProcessBuilder({ db: deps.db, sealer: deps.sealer, keystore: deps.keystore, files });
+  const exports = new Exports({ ...deps, files, build, register, ttlSeconds: deps.config.exportTtlSeconds });
   const erasures = new Erasures({ ...deps, exports, register, graceSeconds: deps.config.erasureGraceSeconds });
 
   const sweep = async () => {

@@ -58,10 +58,12 @@ describe(`claims on rights work on ${ENGINE}`, () => {
     const files = new ExportFiles(t.config.dataDir, t.app.keys.keystore);
     const person = await signUp(t);
     const id = crypto.randomUUID();
-    await expect(files.write(id, 1, person.personId, Readable.from([Buffer.from('zip bytes')]), () => false)).rejects.toMatchObject({ code: 'conflict' });
+    await files.writePart(id, 1, person.personId, Readable.from([Buffer.from('zip bytes')]));
+    expect(() => files.commit(id, 1, () => false)).toThrow(expect.objectContaining({ code: 'conflict' }));
     expect(files.exists(id)).toBe(false);
     expect(fs.readdirSync(path.join(t.config.dataDir, EXPORTS_DIR_NAME)).filter((name) => name.startsWith(id))).toEqual([]);
-    expect(await files.write(id, 2, person.personId, Readable.from([Buffer.from('zip bytes')]), () => true)).toBeGreaterThan(0);
+    await files.writePart(id, 2, person.personId, Readable.from([Buffer.from('zip bytes')]));
+    expect(files.commit(id, 2, () => true)).toBeGreaterThan(0);
     expect(files.exists(id)).toBe(true);
   });
 });
