@@ -23,7 +23,10 @@ export function aesGcmDecrypt(key: SymmetricKey, nonce: Buffer, sealed: Buffer, 
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   try {
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]);
+    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+    // GCM has no padding: final() only checks the tag and adds nothing, so the plaintext is not copied.
+    const rest = decipher.final();
+    return rest.length === 0 ? plaintext : Buffer.concat([plaintext, rest]);
   } catch {
     return null;
   }
