@@ -10,10 +10,18 @@ export const TAG_BYTES = 16;
 // Buffer key into a key object on every call, which costs more than sealing 1 KiB (BENCHMARKS.md).
 export type SymmetricKey = Buffer | crypto.KeyObject;
 
-export function aesGcmEncrypt(key: SymmetricKey, nonce: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
+/** Returns `prefix` (if any), the ciphertext and the tag, in one buffer. */
+export function aesGcmEncrypt(key: SymmetricKey, nonce: Buffer, plaintext: Buffer, aad: Buffer, prefix?: Buffer): Buffer {
   const cipher = crypto.createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad);
-  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+  // Assembled in one allocation: this runs once per sealed value, on every write of content.
+  const head = prefix?.length ?? 0;
+  const out = Buffer.allocUnsafe(head + plaintext.length + TAG_BYTES);
+  if (prefix) prefix.copy(out, 0);
+  let at = head + cipher.update(plaintext).copy(out, head);
+  at += cipher.final().copy(out, at);
+  cipher.getAuthTag().copy(out, at);
+  return out;
 }
 
 /** Returns the plaintext, or null when the tag does not verify (wrong key, AAD or any byte). */
@@ -36,8 +44,10 @@ export function aesGcmDecrypt(key: SymmetricKey, nonce: Buffer, sealed: Buffer, 
  * HKDF-Expand (RFC 5869) for one 32-byte block, from a key that is already uniformly random (a data
  * key): the extract step adds nothing for such a key (RFC 5869, section 3.3), and this is one HMAC.
  */
+const FIRST_BLOCK = Buffer.of(1);
+
 export function hkdfExpand32(prk: crypto.KeyObject, info: Buffer): crypto.KeyObject {
-  return crypto.createSecretKey(crypto.createHmac('sha256', prk).update(info).update(Buffer.of(1)).digest());
+  return crypto.createSecretKey(crypto.createHmac('sha256', prk).update(info).update(FIRST_BLOCK).digest());
 }
 
 const keyObjects = new WeakMap<Buffer, crypto.KeyObject>();
@@ -61,12 +71,15 @@ export function hkdf(ikm: Buffer, salt: Buffer, info: Buffer | string, length = 
  * ("ab","c") and ("a","bc") never collide.
  */
 export function encodeParts(parts: ReadonlyArray<string | Buffer>): Buffer {
-  const chunks: Buffer[] = [];
+  // Written into one buffer (twice per sealed value: its key's info and its AAD).
+  let total = 0;
+  for (const part of parts) total += 4 + (typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.length);
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
   for (const part of parts) {
-    const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(bytes.length);
-    chunks.push(length, bytes);
+    const length = typeof part === 'string' ? out.write(part, at + 4, 'utf8') : part.copy(out, at + 4);
+    out.writeUInt32BE(length, at);
+    at += 4 + length;
   }
-  return Buffer.concat(chunks);
+  return out;
 }

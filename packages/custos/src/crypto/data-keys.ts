@@ -67,7 +67,7 @@ export class DataKeys {
 
   async #wrap(tenantId: string, version: number, dek: Buffer): Promise<{ kek_version: number; wrapped: Buffer }> {
     const nonce = crypto.randomBytes(NONCE_BYTES);
-    const inner = Buffer.concat([nonce, aesGcmEncrypt(await this.#tenantWrapKey(tenantId, true), nonce, dek, dekAad(tenantId, version))]);
+    const inner = aesGcmEncrypt(await this.#tenantWrapKey(tenantId, true), nonce, dek, dekAad(tenantId, version), nonce);
     const outer = await this.#provider.wrap(inner, dekAad(tenantId, version));
     return { kek_version: outer.kekVersion, wrapped: outer.blob };
   }

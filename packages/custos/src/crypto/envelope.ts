@@ -66,7 +66,7 @@ export function seal(dataKey: DataKey, ctx: SealContext, plaintext: Buffer): Buf
   header.writeUInt32BE(dataKey.version, 1);
   fillNonce(header, 5);
   const nonce = header.subarray(5, HEADER_BYTES);
-  return Buffer.concat([header, aesGcmEncrypt(rowKey(dataKey.key, ctx), nonce, plaintext, aad(header, ctx))]);
+  return aesGcmEncrypt(rowKey(dataKey.key, ctx), nonce, plaintext, aad(header, ctx), header);
 }
 
 /** The data key version a sealed value names, without opening it (rotation and audits use it). */
