@@ -111,6 +111,13 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   const data = createData({ db: database.db, sealer: keys.sealer, audit: keys.audit });
   let vault: Vault;
   let rights: Rights;
+  // On a database server each export is built in a process of its own (export-process.ts).
+  const exportBuilder = database.engine === 'postgres'
+    ? processExportBuilder(config, {
+      started: (job, pid) => log.info({ exportId: job.exportId, attempt: job.attempt, pid }, 'export builder started'),
+      built: (job, pid, built) => log.info({ exportId: job.exportId, attempt: job.attempt, pid, peakRssMiB: Math.round(built.peakRssBytes / 2 ** 20) }, 'export built'),
+    })
+    : undefined;
   const mail = createMail({ database, keystore: keys.keystore, queue, log, dataDir: config.dataDir, config: config.mail, retry: infra.mailRetry });
   try {
     queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
@@ -121,13 +128,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     rights = createRights({
       db: database.db as never, sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, mail: mail.outbox, vault,
       clock: infra.clock ?? systemClock, log, dataDir: config.dataDir, publicUrl: config.publicUrl, config: config.rights,
-      // On a database server each export is built in a process of its own (export-process.ts).
-      buildExport: database.engine === 'postgres'
-        ? processExportBuilder(config, {
-          started: (job, pid) => log.info({ exportId: job.exportId, attempt: job.attempt, pid }, 'export builder started'),
-          built: (job, pid, built) => log.info({ exportId: job.exportId, attempt: job.attempt, pid, peakRssMiB: Math.round(built.peakRssBytes / 2 ** 20) }, 'export built'),
-        })
-        : undefined,
+      buildExport: exportBuilder?.build,
     });
     rights.register();
     const rightsOf = rights;
@@ -219,6 +220,8 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       (closing ??= (async () => {
         await http.close();
         await queue.stop();
+        // Builders whose job did not finish in time: their claims lapse, another server rebuilds.
+        exportBuilder?.stop();
         await identity.close();
         await rateLimiter.close();
         await mail.close();

@@ -9,10 +9,10 @@
 // This file is both ends: processExportBuilder() (the server's side, given to createRights by
 // app.ts) forks this same file, whose main part builds one attempt and exits. A second composition
 // root beside app.ts, on purpose: importing app.ts would load everything the process is spared.
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { AppError, isAppError, type ErrorCode } from './core/errors.ts';
 import { createLogger } from './core/log.ts';
-import { openDatabase, type DatabaseConfig } from './db/connect.ts';
+import { openDatabase, type Database, type DatabaseConfig } from './db/connect.ts';
 import { openKeys } from './keys.ts';
 import { buildExportFile, ExportFiles, type BuildJob, type BuildProgress, type ExportBuilder } from './rights/index.ts';
 
@@ -53,11 +53,19 @@ export interface BuilderEvents {
   built?(job: BuildJob, pid: number, built: BuiltInProcess): void;
 }
 
+/** The server's side of exports built in their own process. */
+export interface ProcessExportBuilder {
+  build: ExportBuilder;
+  /** Kills the builders still running (the server is closing: their claims lapse with it). */
+  stop(): void;
+}
+
 /**
- * The server's side: each attempt forks a builder and follows its reports. A lost claim kills
- * it; its failure is the attempt's (with its error code and message only: they carry no content).
+ * Each attempt forks a builder and follows its reports. A lost claim kills it; its failure is the
+ * attempt's (with its error code and message only: they carry no content).
  */
-export function processExportBuilder(config: BuilderConfig, events: BuilderEvents = {}): ExportBuilder {
+export function processExportBuilder(config: BuilderConfig, events: BuilderEvents = {}): ProcessExportBuilder {
+  const running = new Set<ChildProcess>();
   const order = (job: BuildJob): Order => ({
     config: {
       dataDir: config.dataDir, databaseUrl: config.databaseUrl, databaseRuntimeUrl: config.databaseRuntimeUrl,
@@ -65,37 +73,63 @@ export function processExportBuilder(config: BuilderConfig, events: BuilderEvent
     },
     job,
   });
-  return (job, report, held) => new Promise<void>((resolve, reject) => {
+  const build: ExportBuilder = (job, report, held) => new Promise<void>((resolve, reject) => {
     // Its output is ignored: what it has to say comes over the channel, where it says no content.
     const child = fork(import.meta.filename, [], {
       execArgv: HEAP_FLAGS,
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     });
+    running.add(child);
     if (child.pid !== undefined) events.started?.(job, child.pid);
     let outcome: Report | undefined;
-    const watch = setInterval(() => {
+    const stopIfLost = () => {
       if (held()) return;
       outcome ??= { failed: { code: 'conflict', message: 'the export was taken over by another worker' } };
       child.kill('SIGKILL');
-    }, HELD_CHECK_MS);
+    };
+    const watch = setInterval(stopIfLost, HELD_CHECK_MS);
     child.on('message', (message: Report) => {
-      if ('progress' in message) report(message.progress);
-      else outcome ??= message;
+      if (!('progress' in message)) {
+        outcome ??= message;
+        return;
+      }
+      stopIfLost();
+      // The caller's progress handler runs in this listener: its failure must not be an uncaught exception.
+      try {
+        report(message.progress);
+      } catch {
+        // Progress is advisory; the build goes on.
+      }
     });
     child.on('error', (err) => {
-      outcome ??= { failed: { code: 'internal', message: `the export builder could not start (${err.name})` } };
+      outcome ??= { failed: { code: 'internal', message: `the export builder failed to start or to be reached (${err.name})` } };
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': it comes in every case (a fork that could not start emits 'error' and
+    // no 'exit'), and only once the channel is drained, so the last report has arrived.
+    child.on('close', (code, signal) => {
       clearInterval(watch);
+      running.delete(child);
       if (outcome && 'done' in outcome) {
         events.built?.(job, child.pid!, outcome.done);
         resolve();
       } else if (outcome && 'failed' in outcome) reject(new AppError(outcome.failed.code, outcome.failed.message));
       else reject(new AppError('internal', `the export builder stopped before it was done (${signal ?? `exit code ${code}`})`));
     });
-    child.send(order(job));
+    try {
+      child.send(order(job));
+    } catch (err) {
+      // No channel (the fork failed): 'close' follows and reports it.
+      outcome ??= { failed: { code: 'internal', message: `the export builder could not be reached (${err instanceof Error ? err.name : 'unknown error'})` } };
+      child.kill('SIGKILL');
+    }
   });
+  return {
+    build,
+    stop: () => {
+      for (const child of running) child.kill('SIGKILL');
+    },
+  };
 }
 
 /** The builder's side: builds the one attempt it is sent, reports, and exits. */
@@ -104,8 +138,9 @@ async function buildOrdered({ config, job }: Order): Promise<void> {
   // The server is gone (killed): so is the claim this attempt works under.
   process.on('disconnect', () => process.exit(1));
   const log = createLogger({ level: 'silent', destination: { write: () => undefined } });
-  const database = await openDatabase({ ...config, dbPoolSize: POOL_SIZE }, 'runtime');
+  let database: Database | undefined;
   try {
+    database = await openDatabase({ ...config, dbPoolSize: POOL_SIZE }, 'runtime');
     const keys = openKeys(config, log);
     const deps = { db: database.db as never, sealer: keys.sealer, keystore: keys.keystore, files: new ExportFiles(config.dataDir, keys.keystore) };
     // The server checks the claim and kills this process when it is lost.
@@ -114,7 +149,7 @@ async function buildOrdered({ config, job }: Order): Promise<void> {
   } catch (err) {
     await send({ failed: isAppError(err) ? { code: err.code, message: err.message } : { code: 'internal', message: `the export build failed (${err instanceof Error ? err.name : 'unknown error'})` } });
   } finally {
-    await database.close().catch(() => undefined);
+    await database?.close().catch(() => undefined);
     process.disconnect();
   }
 }

@@ -83,6 +83,11 @@ export class ExportFiles {
     return fs.existsSync(this.#path(exportId));
   }
 
+  /** Removes one attempt's part file (the attempt failed, wherever it was built). Idempotent. */
+  discard(exportId: string, attempt: number): void {
+    fs.rmSync(this.#partPath(exportId, attempt), { force: true });
+  }
+
   /** Removes the archive and every attempt's partial one. Idempotent. */
   delete(exportId: string): void {
     fs.rmSync(this.#path(exportId), { force: true });

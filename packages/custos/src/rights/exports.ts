@@ -144,6 +144,8 @@ export class Exports {
       await this.#ready(id, token, claimed.person_id, claimed.request_id, bytes);
       return true;
     } catch (err) {
+      // A builder killed mid-write (its own process) could not remove what it wrote.
+      this.#deps.files.discard(id, token);
       if (token >= MAX_ATTEMPTS) await this.#fail(id, token, claimed.person_id, claimed.request_id);
       else await lease.abandon();
       throw err;

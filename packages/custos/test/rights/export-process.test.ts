@@ -33,8 +33,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-function builder(pids: number[]) {
+function builders(pids: number[]) {
   return processExportBuilder(t.config, { started: (_job, pid) => pids.push(pid) });
+}
+
+function builder(pids: number[]) {
+  return builders(pids).build;
 }
 
 /** An attempt of an export of its own (a builder needs no exports row: the claim is the server's). */
@@ -57,7 +61,8 @@ async function gone(pid: number): Promise<boolean> {
 }
 
 function partsOf(exportId: string): string[] {
-  return fs.readdirSync(path.join(t.config.dataDir, EXPORTS_DIR_NAME)).filter((name) => name.startsWith(exportId)).sort();
+  const dir = path.join(t.config.dataDir, EXPORTS_DIR_NAME);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.startsWith(exportId)).sort() : [];
 }
 
 describe.runIf(ENGINE === 'postgres')('exports built in a process of their own', () => {
@@ -85,7 +90,10 @@ describe.runIf(ENGINE === 'postgres')('exports built in a process of their own',
   it('P-RIG-2: a builder killed mid-build fails its attempt only; the next attempt builds the archive and removes what the killed one left', async () => {
     const pids: number[] = [];
     const first = job(1);
-    const killed = builder(pids)(first, () => process.kill(pids[0]!, 'SIGKILL'), () => true);
+    let reports = 0;
+    const killed = builder(pids)(first, () => {
+      if (reports++ === 0) process.kill(pids[0]!, 'SIGKILL');
+    }, () => true);
     await expect(killed).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('SIGKILL') });
     expect(partsOf(first.exportId)).toEqual([`${first.exportId}.1.part`]);
 
@@ -99,11 +107,38 @@ describe.runIf(ENGINE === 'postgres')('exports built in a process of their own',
     expect(await gone(pids[1]!)).toBe(true);
   }, 60_000);
 
+  it('P-RIG-2: an attempt whose builder died leaves no part file behind, and the next attempt completes the export', async () => {
+    const other = await signUp(t);
+    for (let c = 0; c < 3; c += 1) await writeConversation(t, asBrowser(t, other.cookie), `chat ${c}`, Array.from({ length: 1000 }, (_, i) => `line ${i} ${'words '.repeat(40)}`));
+    const requested = await t.app.rights.exports.request(other.personId, 'api', { enqueue: false });
+    // Killed as soon as it reports its first page.
+    const running = t.app.rights.exports.run(requested.id, () => {
+      const started = t.logs.records().find((r) => r.msg === 'export builder started' && r.exportId === requested.id);
+      if (started && alive(started.pid as number)) process.kill(started.pid as number, 'SIGKILL');
+    });
+    await expect(running).rejects.toMatchObject({ code: 'internal' });
+    expect(partsOf(requested.id)).toEqual([]);
+    expect(await t.app.rights.exports.run(requested.id)).toBe(true);
+    expect(partsOf(requested.id)).toEqual([requested.id]);
+  }, 60_000);
+
   it('P-RIG-2: a builder whose server lost the claim is stopped, and the attempt fails as taken over', async () => {
     const pids: number[] = [];
     let held = true;
     const lost = builder(pids)(job(1), () => (held = false), () => held);
     await expect(lost).rejects.toMatchObject({ code: 'conflict' });
+    expect(await gone(pids[0]!)).toBe(true);
+  }, 60_000);
+
+  it('P-RIG-2: a closing server stops the builders still running; their attempts fail', async () => {
+    const pids: number[] = [];
+    const server = builders(pids);
+    let stopped = false;
+    const building = server.build(job(1), () => {
+      if (!stopped) server.stop();
+      stopped = true;
+    }, () => true);
+    await expect(building).rejects.toMatchObject({ code: 'internal', message: expect.stringContaining('SIGKILL') });
     expect(await gone(pids[0]!)).toBe(true);
   }, 60_000);
 
