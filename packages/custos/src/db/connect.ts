@@ -11,6 +11,7 @@ import { CustosPool } from './pool.ts';
 import { RUNTIME_ROLE, quoteIdent, runtimePassword } from './roles.ts';
 import { checkChannel, listenOnServer, type ListenCallbacks, type Listener } from './listen.ts';
 import { GuardedClient } from './runtime-guard.ts';
+import { DeferredBeginClient } from './deferred-begin.ts';
 import type { Schema } from './schema.ts';
 
 export type Engine = 'pglite' | 'postgres';
@@ -57,6 +58,7 @@ async function openServer(config: DatabaseConfig, databaseUrl: string, identity:
   const pool = new CustosPool({
     connectionString,
     max: identity === 'owner' ? 2 : config.dbPoolSize,
+    Client: DeferredBeginClient,
     connectionTimeoutMillis: config.dbAcquireTimeoutMs,
     application_name: `custos-${identity}`,
   });

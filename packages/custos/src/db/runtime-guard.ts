@@ -6,7 +6,7 @@
 // runtime login is a real login and none of this is needed; here the runtime pool refuses those
 // statements before they reach the engine. Dynamic SQL cannot rebuild them either: migrations
 // revoke plpgsql and set_config() from the runtime role on the embedded engine.
-import pg from 'pg';
+import { DeferredBeginClient } from './deferred-begin.ts';
 
 // "authorization" anywhere (SET SESSION AUTHORIZATION, set_config('session_authorization')),
 // DISCARD, and unicode-escaped identifiers or strings (U&"..."), which could spell either.
@@ -34,7 +34,7 @@ function queryText(config: unknown): string | undefined {
 }
 
 /** A pg Client that refuses, before sending, the statements that could leave the runtime role. */
-export class GuardedClient extends pg.Client {
+export class GuardedClient extends DeferredBeginClient {
   // pg's query() has many overloads; we only look at the text and pass everything through.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(...args: any[]): any {
