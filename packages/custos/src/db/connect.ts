@@ -11,7 +11,7 @@ import { CustosPool } from './pool.ts';
 import { RUNTIME_ROLE, quoteIdent, runtimePassword } from './roles.ts';
 import { checkChannel, listenOnServer, type ListenCallbacks, type Listener } from './listen.ts';
 import { GuardedClient } from './runtime-guard.ts';
-import { DeferredBeginClient } from './deferred-begin.ts';
+import { DeferredBeginClient, dropHeldBegin } from './deferred-begin.ts';
 import type { Schema } from './schema.ts';
 
 export type Engine = 'pglite' | 'postgres';
@@ -64,6 +64,7 @@ async function openServer(config: DatabaseConfig, databaseUrl: string, identity:
   });
   // An idle client's network error must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  pool.on('release', dropHeldBegin);
   const listen = async (channel: string, callbacks: ListenCallbacks) => listenOnServer(connectionString, channel, callbacks);
   return wrap(pool, 'postgres', identity, listen, async () => pool.end());
 }
@@ -91,8 +92,9 @@ async function openEmbedded(config: DatabaseConfig, identity: Identity): Promise
     max: 1,
     idleTimeoutMillis: 0,
     connectionTimeoutMillis: config.dbAcquireTimeoutMs,
-    ...(identity === 'runtime' ? { Client: GuardedClient } : {}),
+    Client: identity === 'runtime' ? GuardedClient : DeferredBeginClient,
   });
+  pool.on('release', dropHeldBegin);
   const listen = async (channel: string, callbacks: ListenCallbacks): Promise<Listener> => {
     checkChannel(channel);
     const unlisten = await instance.listen(channel, () => callbacks.notified());

@@ -3,8 +3,9 @@
 // round trip as the first statement when that statement has no parameters (withTenant's SET LOCAL,
 // so every tenant transaction: BEGIN, SET LOCAL, the work, COMMIT becomes three round trips, not
 // four). A first statement with parameters is preceded by the held `begin` as before, and a
-// transaction that ran nothing ends without a word to the server. Both engines use it (the
-// embedded one through GuardedClient), so the test suite runs every transaction through it.
+// transaction that ran nothing ends without a word to the server. Every pool of both engines uses
+// it (the embedded runtime one through GuardedClient), so the test suite runs every transaction,
+// migrations included, through it.
 import pg from 'pg';
 
 /** What Kysely sends to open and close a transaction (dialect/postgres/postgres-driver.js). */
@@ -20,8 +21,33 @@ function noRows(command: string): pg.QueryResult {
   return { command, rowCount: null, oid: 0, fields: [], rows: [] };
 }
 
+const PREFIX = `${BEGIN}; `;
+
+/**
+ * `begin; text` in one simple-protocol query, answered as `text` alone would be: pg gives one
+ * result per statement (so the begin's is dropped), and an error's position counts from `text`.
+ */
+async function sendWithBegin(send: (...a: unknown[]) => Promise<unknown>, text: string): Promise<unknown> {
+  try {
+    const results = await send(`${PREFIX}${text}`) as pg.QueryResult[];
+    return results.length === 2 ? results[1] : results.slice(1);
+  } catch (err) {
+    const position = (err as { position?: unknown }).position;
+    if (typeof position === 'string' && Number(position) > PREFIX.length) (err as { position: string }).position = String(Number(position) - PREFIX.length);
+    throw err;
+  }
+}
+
 export class DeferredBeginClient extends pg.Client {
   #beginHeld = false;
+
+  /**
+   * The pool calls this when the client comes back: a begin still held belongs to a transaction
+   * that sent nothing and was never ended (Kysely skips the rollback after some errors); it goes.
+   */
+  dropHeldBegin(): void {
+    this.#beginHeld = false;
+  }
 
   // pg's query() has many overloads; only Kysely's promise form, (text, values), is looked at.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -37,14 +63,22 @@ export class DeferredBeginClient extends pg.Client {
     if (!this.#beginHeld) return send(...args);
     this.#beginHeld = false;
     if (plain && ENDS.has(text)) return Promise.resolve(noRows(text.toUpperCase()));
-    if (plain) {
-      // One simple-protocol query of two statements: pg answers with one result each.
-      return send(`${BEGIN}; ${text}`).then((results) => (Array.isArray(results) ? results.at(-1) : results));
+    if (plain) return sendWithBegin(send, text);
+    // pg sends queries in the order they are made: both are queued now, so nothing (a rollback
+    // Kysely sends when the transaction's callback fails) can come between the begin and this.
+    const begun = send(BEGIN);
+    if (promiseForm) {
+      const answered = send(text, values);
+      return Promise.all([begun, answered]).then(([, result]) => result);
     }
-    if (promiseForm) return send(BEGIN).then(() => send(text, values));
-    // Another form (a callback, a query object): pg sends queries in the order they are made, so
-    // the held begin goes first; one that failed leaves a broken connection, which fails this too.
-    send(BEGIN).catch(() => undefined);
+    // Another form (a callback, a query object): a begin that failed leaves a broken connection,
+    // which fails this too.
+    begun.catch(() => undefined);
     return send(...args);
   }
+}
+
+/** The pool's `release` listener (pg-pool emits it with the error, if any, and the client). */
+export function dropHeldBegin(_err: unknown, client: unknown): void {
+  if (client instanceof DeferredBeginClient) client.dropHeldBegin();
 }

@@ -3,7 +3,8 @@
 // what it wrote goes if it rolls back, on both engines.
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { Schema } from '../../src/db/schema.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withTenant } from '../../src/db/tenant.ts';
 import { transaction } from '../../src/db/transaction.ts';
@@ -43,6 +44,47 @@ describe(`transactions open with their first statement on ${ENGINE}`, () => {
     sent.length = 0;
     expect(await transaction(db(), async (trx) => (await sql<{ n: number }>`select 42 as n`.execute(trx)).rows)).toEqual([{ n: 42 }]);
     expect(sent).toEqual(['begin; select 42 as n', 'commit']);
+  });
+
+  it('a first statement with parameters stays inside its transaction when the transaction fails while it runs', async () => {
+    // The callback fails while its first statement is in flight: Kysely sends the rollback at
+    // once, which must reach the server after the statement, not before it (then it would run
+    // outside any transaction, and a write would be kept).
+    await expect(transaction(db(), async (trx) => {
+      const slow = sql`select pg_sleep(${0.05})`.execute(trx);
+      await Promise.all([slow, Promise.reject(new Error('a check failed meanwhile'))]);
+    })).rejects.toThrow('a check failed meanwhile');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sent).toEqual(['begin', 'select pg_sleep($1)', 'rollback']);
+  });
+
+  it('a first statement answers as it would anywhere else: its results, its error position', async () => {
+    const several = sql<{ b: number }>`select 1 as a; select 2 as b`;
+    const first = await transaction(db(), async (trx) => (await several.execute(trx)).rows);
+    const later = await transaction(db(), async (trx) => {
+      await sql`select 0`.execute(trx);
+      return (await several.execute(trx)).rows;
+    });
+    expect(first).toEqual(later);
+    const positionOf = async (run: (trx: Transaction<Schema>) => Promise<unknown>) =>
+      transaction(db(), run).then(() => undefined, (err: { position?: string }) => err.position);
+    const broken = sql`select 1 + + from nowhere`;
+    const atFirst = await positionOf((trx) => broken.execute(trx));
+    const atSecond = await positionOf(async (trx) => {
+      await sql`select 0`.execute(trx);
+      await broken.execute(trx);
+    });
+    expect(atFirst).toBeDefined();
+    expect(atFirst).toBe(atSecond);
+  });
+
+  it('a client given back with a begin still held (a transaction that sent nothing and was not ended) starts clean', async () => {
+    const client = await handle.runtime.pool.connect();
+    await client.query('begin', []);
+    client.release();
+    sent.length = 0;
+    expect((await client.query('select 7 as n', [])).rows).toEqual([{ n: 7 }]);
+    expect(sent).toEqual(['select 7 as n']);
   });
 
   it('a transaction that runs nothing sends nothing', async () => {
