@@ -9,6 +9,8 @@ export interface JobContract<P extends Record<string, unknown>> {
   /** Retries after the first attempt, with exponential backoff from retryDelaySeconds. */
   readonly retryLimit?: number;
   readonly retryDelaySeconds?: number;
+  /** The longest wait between two retries, however many came before (no cap by default). */
+  readonly retryDelayMaxSeconds?: number;
   /** How long one attempt may run before it is counted as failed and retried. */
   readonly expireInSeconds?: number;
   /**

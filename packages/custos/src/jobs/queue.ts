@@ -95,13 +95,17 @@ export class JobQueue {
     this.#started = true;
     await this.#boss.start();
     for (const contract of this.#contracts.values()) {
-      await this.#boss.createQueue(contract.name, {
+      const settings = {
         retryLimit: contract.retryLimit ?? 5,
         retryDelay: contract.retryDelaySeconds ?? 5,
         retryBackoff: true,
+        ...(contract.retryDelayMaxSeconds === undefined ? {} : { retryDelayMax: contract.retryDelayMaxSeconds }),
         expireInSeconds: contract.expireInSeconds ?? 15 * 60,
-        policy: contract.policy ?? 'standard',
-      });
+      };
+      await this.#boss.createQueue(contract.name, { ...settings, policy: contract.policy ?? 'standard' });
+      // createQueue leaves a queue that exists as it was: the contract as it is now is written
+      // over it, so that a release changing a job's retries changes them where it is deployed.
+      await this.#boss.updateQueue(contract.name, settings);
       if (contract.schedule) await this.#boss.schedule(contract.name, contract.schedule, {});
       // createQueue evicts pg-boss's cached row of the queue, and the next send would look it up
       // through the pool: inside a caller's transaction on the embedded engine (one connection)

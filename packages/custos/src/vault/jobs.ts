@@ -12,7 +12,13 @@ export const ACTION_EXPIRE = defineJob({ name: 'actions.expire', payload: action
  * an action still approved is run (its server died before starting it); one still executing is
  * declared failed, `interrupted` (its server died during the call). Never a second call.
  */
-export const ACTION_RECOVER = defineJob({ name: 'actions.recover', payload: actionRef, retryLimit: 5 });
+export const ACTION_RECOVER = defineJob({
+  name: 'actions.recover', payload: actionRef,
+  // Its last retry is the last chance to end the action (no sweep can find actions across
+  // tenants): retries every 5 minutes at most, for hours, so that an outage of the keystore or
+  // the database does not leave an action executing for good.
+  retryLimit: 40, retryDelaySeconds: 5, retryDelayMaxSeconds: 300,
+});
 
 /**
  * Sent with each credential deletion, in its transaction: shreds the credential's own secret. The

@@ -87,6 +87,31 @@ describe(`job queue on ${ENGINE}`, () => {
     expect(attempts.seen).toEqual([0, 1, 2]);
   }, 20_000);
 
+  it('a job’s retries wait no longer than its contract’s cap', async () => {
+    const job = defineJob({ name: 'test.capped', payload: ref, retryLimit: 40, retryDelaySeconds: 5, retryDelayMaxSeconds: 300 });
+    const q = queue({ pollingIntervalSeconds: 0.5 });
+    q.declare(job);
+    await q.start();
+    const id = await q.enqueue(database.db, job, { thingId: newId() });
+    const { rows } = await database.pool.query('select retry_limit, retry_delay, retry_backoff, retry_delay_max from custos_jobs.job where id = $1', [id]);
+    expect(rows[0]).toEqual({ retry_limit: 40, retry_delay: 5, retry_backoff: true, retry_delay_max: 300 });
+  });
+
+  it('a queue created by an earlier release takes the contract’s retries as they are now', async () => {
+    const before = defineJob({ name: 'test.changed', payload: ref, retryLimit: 5 });
+    const earlier = queue({ pollingIntervalSeconds: 0.5 });
+    earlier.declare(before);
+    await earlier.start();
+    await earlier.stop();
+    const after = defineJob({ name: 'test.changed', payload: ref, retryLimit: 40, retryDelayMaxSeconds: 300 });
+    const q = queue({ pollingIntervalSeconds: 0.5 });
+    q.declare(after);
+    await q.start();
+    const id = await q.enqueue(database.db, after, { thingId: newId() });
+    const { rows } = await database.pool.query('select retry_limit, retry_delay_max from custos_jobs.job where id = $1', [id]);
+    expect(rows[0]).toEqual({ retry_limit: 40, retry_delay_max: 300 });
+  });
+
   it('what is stored and logged of a failed job is its error type, never its message', async () => {
     const job = defineJob({ name: 'test.doomed', payload: ref, retryLimit: 0 });
     const failed = collector<string>(1);
