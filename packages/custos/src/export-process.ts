@@ -11,7 +11,7 @@
 // root beside app.ts, on purpose: importing app.ts would load everything the process is spared.
 import { fork, type ChildProcess } from 'node:child_process';
 import { AppError, isAppError, type ErrorCode } from './core/errors.ts';
-import { createLogger } from './core/log.ts';
+import { createLogger, serializeError } from './core/log.ts';
 import { openDatabase, type Database, type DatabaseConfig } from './db/connect.ts';
 import { openKeys } from './keys.ts';
 import { buildExportFile, ExportFiles, type BuildJob, type BuildProgress, type ExportBuilder } from './rights/index.ts';
@@ -39,12 +39,18 @@ interface Order {
 /** What the builder says, in order: progress any number of times, then done or failed. */
 type Report =
   | { progress: BuildProgress }
-  | { done: { peakRssBytes: number } }
+  | { done: BuiltInProcess }
   | { failed: { code: ErrorCode; message: string } };
 
 export interface BuiltInProcess {
   /** The builder process's peak resident memory, as it measured it. */
   peakRssBytes: number;
+}
+
+/** An error's type and code for a message: never its own message, which may quote values. */
+function described(err: unknown): string {
+  const { type, code } = serializeError(err);
+  return code ? `${type}, ${code}` : type;
 }
 
 /** What the server hears of its builders (for its log). */
@@ -66,13 +72,11 @@ export interface ProcessExportBuilder {
  */
 export function processExportBuilder(config: BuilderConfig, events: BuilderEvents = {}): ProcessExportBuilder {
   const running = new Set<ChildProcess>();
-  const order = (job: BuildJob): Order => ({
-    config: {
-      dataDir: config.dataDir, databaseUrl: config.databaseUrl, databaseRuntimeUrl: config.databaseRuntimeUrl,
-      runtimePassword: config.runtimePassword, dbAcquireTimeoutMs: config.dbAcquireTimeoutMs,
-    },
-    job,
-  });
+  // Only what the builder needs of the server's configuration.
+  const builderConfig: BuilderConfig = {
+    dataDir: config.dataDir, databaseUrl: config.databaseUrl, databaseRuntimeUrl: config.databaseRuntimeUrl,
+    runtimePassword: config.runtimePassword, dbAcquireTimeoutMs: config.dbAcquireTimeoutMs,
+  };
   const build: ExportBuilder = (job, report, held) => new Promise<void>((resolve, reject) => {
     // Its output is ignored: what it has to say comes over the channel, where it says no content.
     const child = fork(import.meta.filename, [], {
@@ -103,7 +107,7 @@ export function processExportBuilder(config: BuilderConfig, events: BuilderEvent
       }
     });
     child.on('error', (err) => {
-      outcome ??= { failed: { code: 'internal', message: `the export builder failed to start or to be reached (${err.name})` } };
+      outcome ??= { failed: { code: 'internal', message: `the export builder failed to start or to be reached (${described(err)})` } };
     });
     // 'close', not 'exit': it comes in every case (a fork that could not start emits 'error' and
     // no 'exit'), and only once the channel is drained, so the last report has arrived.
@@ -117,10 +121,10 @@ export function processExportBuilder(config: BuilderConfig, events: BuilderEvent
       else reject(new AppError('internal', `the export builder stopped before it was done (${signal ?? `exit code ${code}`})`));
     });
     try {
-      child.send(order(job));
+      child.send({ config: builderConfig, job } satisfies Order);
     } catch (err) {
       // No channel (the fork failed): 'close' follows and reports it.
-      outcome ??= { failed: { code: 'internal', message: `the export builder could not be reached (${err instanceof Error ? err.name : 'unknown error'})` } };
+      outcome ??= { failed: { code: 'internal', message: `the export builder could not be reached (${described(err)})` } };
       child.kill('SIGKILL');
     }
   });
@@ -147,7 +151,7 @@ async function buildOrdered({ config, job }: Order): Promise<void> {
     await buildExportFile(deps, job, (progress) => void send({ progress }), () => true);
     await send({ done: { peakRssBytes: process.resourceUsage().maxRSS * 1024 } });
   } catch (err) {
-    await send({ failed: isAppError(err) ? { code: err.code, message: err.message } : { code: 'internal', message: `the export build failed (${err instanceof Error ? err.name : 'unknown error'})` } });
+    await send({ failed: isAppError(err) ? { code: err.code, message: err.message } : { code: 'internal', message: `the export build failed (${described(err)})` } });
   } finally {
     await database?.close().catch(() => undefined);
     process.disconnect();

@@ -40,12 +40,12 @@ export function aesGcmDecrypt(key: SymmetricKey, nonce: Buffer, sealed: Buffer, 
   }
 }
 
+const FIRST_BLOCK = Buffer.of(1);
+
 /**
  * HKDF-Expand (RFC 5869) for one 32-byte block, from a key that is already uniformly random (a data
  * key): the extract step adds nothing for such a key (RFC 5869, section 3.3), and this is one HMAC.
  */
-const FIRST_BLOCK = Buffer.of(1);
-
 export function hkdfExpand32(prk: crypto.KeyObject, info: Buffer): crypto.KeyObject {
   return crypto.createSecretKey(crypto.createHmac('sha256', prk).update(info).update(FIRST_BLOCK).digest());
 }
