@@ -1,15 +1,13 @@
 // On a database server each export attempt is built in a process of its own (src/export-process.ts):
 // the archive is the same complete one, a builder that dies or loses its claim fails only its
 // attempt, and what the server hears of a failure is an error code, never content (P-RIG-2).
-import fs from 'node:fs';
-import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processExportBuilder } from '../../src/export-process.ts';
-import { EXPORTS_DIR_NAME, ExportFiles, type BuildJob } from '../../src/rights/index.ts';
+import { ExportFiles, type BuildJob } from '../../src/rights/index.ts';
 import type { TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
-import { asBrowser, checkManifest, createKey, otlpSpan, MovableClock, signUp, startRightsApp, unzip, writeConversation } from './support.ts';
+import { asBrowser, checkManifest, exportFilesOf, createKey, otlpSpan, MovableClock, signUp, startRightsApp, unzip, writeConversation } from './support.ts';
 import type { Person } from '../support/people.ts';
 
 const CONVERSATIONS = 8;
@@ -60,10 +58,7 @@ async function gone(pid: number): Promise<boolean> {
   return !alive(pid);
 }
 
-function partsOf(exportId: string): string[] {
-  const dir = path.join(t.config.dataDir, EXPORTS_DIR_NAME);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.startsWith(exportId)).sort() : [];
-}
+const partsOf = (exportId: string) => exportFilesOf(t.config.dataDir, exportId);
 
 describe.runIf(ENGINE === 'postgres')('exports built in a process of their own', () => {
   it('P-RIG-2: the server builds an export in another process, which reports its progress and peak memory; the archive is complete', async () => {

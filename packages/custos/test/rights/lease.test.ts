@@ -11,7 +11,7 @@ import { keepLease } from '../../src/rights/lease.ts';
 import { EXPORTS_DIR_NAME } from '../../src/rights/index.ts';
 import type { TestApp } from '../support/app.ts';
 import { ENGINE } from '../support/database.ts';
-import { MovableClock, signUp, startRightsApp } from './support.ts';
+import { exportFilesOf, MovableClock, signUp, startRightsApp } from './support.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -51,7 +51,7 @@ describe(`claims on rights work on ${ENGINE}`, () => {
     await sql`update exports set attempts = 3, status = 'running', lease_until = now() - interval '1 second' where id = ${requested.id}`.execute(t.app.database.db);
     await t.app.rights.exports.resumeAbandoned();
     expect((await t.app.rights.exports.get(person.personId, requested.id)).status).toBe('failed');
-    expect(fs.readdirSync(dir).filter((name) => name.startsWith(requested.id))).toEqual([]);
+    expect(exportFilesOf(t.config.dataDir, requested.id)).toEqual([]);
   });
 
   it('P-RIG-2: an archive written by a claim that no longer holds is not put in place', async () => {
@@ -61,7 +61,7 @@ describe(`claims on rights work on ${ENGINE}`, () => {
     await files.writePart(id, 1, person.personId, Readable.from([Buffer.from('zip bytes')]));
     expect(() => files.commit(id, 1, () => false)).toThrow(expect.objectContaining({ code: 'conflict' }));
     expect(files.exists(id)).toBe(false);
-    expect(fs.readdirSync(path.join(t.config.dataDir, EXPORTS_DIR_NAME)).filter((name) => name.startsWith(id))).toEqual([]);
+    expect(exportFilesOf(t.config.dataDir, id)).toEqual([]);
     await files.writePart(id, 2, person.personId, Readable.from([Buffer.from('zip bytes')]));
     expect(files.commit(id, 2, () => true)).toBeGreaterThan(0);
     expect(files.exists(id)).toBe(true);

@@ -1,9 +1,12 @@
 // Rights tests: an application with a clock the test moves, people with data of every kind, and
 // reading an export archive back.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import yauzl from 'yauzl';
 import { expect } from 'vitest';
 import type { Clock } from '../../src/core/clock.ts';
+import { EXPORTS_DIR_NAME } from '../../src/rights/index.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { asBrowser, call, createKey, signUp, type Person } from '../support/people.ts';
 
@@ -52,6 +55,12 @@ export async function writeConversation(t: TestApp, headers: Record<string, stri
 export async function ingestSpan(t: TestApp, key: string, text: string): Promise<void> {
   const res = await t.app.http.inject({ method: 'POST', url: '/otlp/v1/traces', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: JSON.stringify(otlpSpan(text)) });
   expect(res.statusCode, res.body).toBe(200);
+}
+
+/** The files of one export in a data dir (its archive, its attempts' part files), sorted. */
+export function exportFilesOf(dataDir: string, exportId: string): string[] {
+  const dir = path.join(dataDir, EXPORTS_DIR_NAME);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((name) => name.startsWith(exportId)).sort() : [];
 }
 
 /** Polls an export until it leaves queued and running. */
