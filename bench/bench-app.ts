@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { App, Infrastructure } from '../packages/custos/src/app.ts';
 import type { Config } from '../packages/custos/src/core/config.ts';
-import type { Actor } from '../packages/custos/src/data/actor.ts';
+import type { Principal, Scope } from '../packages/custos/src/core/principal.ts';
 import { RATE_RULES } from '../packages/custos/src/identity/index.ts';
 import { openBenchDatabase } from './bench-database.ts';
 
@@ -15,7 +15,7 @@ export interface BenchApp {
   cookie: string;
   key: string;
   /** The API key as the data services see their caller (to time them without HTTP). */
-  actor: Actor;
+  principal: Principal;
   engine: 'PostgreSQL' | 'PGlite';
   close(): Promise<void>;
 }
@@ -40,13 +40,13 @@ export async function benchApp(
     const cookie = String([up.headers['set-cookie']].flat()[0]).split(';')[0]!;
     const created = await app.http.inject({ method: 'POST', url: '/v1/api-keys', headers: { origin, cookie }, payload: { name: 'bench', scopes: options.scopes ?? ['read', 'write'] } });
     const { key, id: keyId } = created.json() as { key: string; id: string };
-    const me = (await app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key}` } })).json() as { workspaceId: string; personId: string };
+    const me = (await app.http.inject({ url: '/v1/me', headers: { authorization: `Bearer ${key}` } })).json() as { workspaceId: string; personId: string; role: string; scopes: Scope[] };
     return {
       app,
       port: (app.http.server.address() as AddressInfo).port,
       cookie,
       key,
-      actor: { kind: 'api_key', workspaceId: me.workspaceId, personId: me.personId, credentialId: keyId, client: {} },
+      principal: { kind: 'api_key', workspaceId: me.workspaceId, personId: me.personId, role: me.role, scopes: new Set(me.scopes), credentialId: keyId, termsAccepted: true, client: {} },
       engine: config.databaseUrl ? 'PostgreSQL' : 'PGlite',
       close: async () => {
         await app.close();

@@ -20,7 +20,8 @@ import yauzl from 'yauzl';
 import { createApp } from '../packages/custos/src/app.ts';
 import { loadConfig } from '../packages/custos/src/core/config.ts';
 import { newId } from '../packages/custos/src/core/ids.ts';
-import type { Actor, MessageInput } from '../packages/custos/src/data/index.ts';
+import type { MessageInput } from '../packages/custos/src/data/index.ts';
+import type { Principal } from '../packages/custos/src/core/principal.ts';
 import { EXPORTS_DIR_NAME } from '../packages/custos/src/rights/index.ts';
 import { benchApp } from './bench-app.ts';
 import type { Measurement } from './measure.ts';
@@ -186,7 +187,7 @@ export async function benchExport(): Promise<void> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-bench-export-'));
   try {
     await admin.connect();
-    const { personId, workspaceId } = bench.actor;
+    const { personId, workspaceId } = bench.principal;
     const setupStarted = performance.now();
     const filled = await fillInChild({ databaseUrl: app.config.databaseUrl!, dataDir: app.config.dataDir, personId, workspaceId });
     const setupMs = performance.now() - setupStarted;
@@ -307,14 +308,16 @@ async function fill(job: FillJob): Promise<void> {
   const config = { ...loadConfig({ ...process.env, DATABASE_URL: job.databaseUrl }, { dataDir: job.dataDir }), logLevel: 'silent' as const };
   const app = await createApp(config, { logDestination: { write: () => undefined } });
   try {
-    const actor: Actor = { kind: 'session', workspaceId: job.workspaceId, personId: job.personId, credentialId: newId(), client: {} };
+    const principal: Principal = {
+      kind: 'session', workspaceId: job.workspaceId, personId: job.personId, role: 'owner', scopes: new Set(['read', 'write']), credentialId: newId(), termsAccepted: true, client: {},
+    };
     const started = performance.now();
     let next = 0;
     const lane = async () => {
       while (next < CONVERSATIONS) {
         const n = next++;
-        const { value: conversation } = await app.data.conversations.create(actor, { title: `Conversation ${n + 1}: ${prose(generator(1000 + n), 30)}` });
-        await app.data.messages.append(actor, conversation.id, conversationMessages(n));
+        const { value: conversation } = await app.data.conversations.create(principal, { title: `Conversation ${n + 1}: ${prose(generator(1000 + n), 30)}` });
+        await app.data.messages.append(principal, conversation.id, conversationMessages(n));
       }
     };
     await Promise.all(Array.from({ length: SETUP_LANES }, lane));

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { buildHttpServer } from '../packages/custos/src/http/server.ts';
-import { nobodyIsSignedIn } from '../packages/custos/src/http/auth.ts';
+import { nobodyIsSignedIn } from '../packages/custos/src/core/principal.ts';
 import { createLogger } from '../packages/custos/src/core/log.ts';
 import { loadConfig } from '../packages/custos/src/core/config.ts';
 import { measure, report } from './measure.ts';

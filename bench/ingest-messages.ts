@@ -25,7 +25,7 @@ function messages(n: number) {
 
 export async function benchIngestMessages(): Promise<void> {
   const bench = await benchApp(createApp);
-  const { app, port, key, actor } = bench;
+  const { app, port, key, principal } = bench;
   try {
     const agent = new http.Agent({ keepAlive: true });
     const post = (path: string, body: string) => new Promise<void>((resolve, reject) => {
@@ -61,7 +61,7 @@ export async function benchIngestMessages(): Promise<void> {
     };
     const [base, service, ours] = await measureInterleaved([
       { name: `plain INSERT of ${BATCH} rows`, op: plain },
-      { name: 'store (no HTTP)', op: (op) => app.data.messages.append(actor, conversation, bodies[op % bodies.length]!).then(() => undefined) },
+      { name: 'store (no HTTP)', op: (op) => app.data.messages.append(principal, conversation, bodies[op % bodies.length]!).then(() => undefined) },
       { name: `POST ${BATCH} messages (HTTP, key, sealed, RLS)`, op: (op) => post(`/v1/conversations/${conversation}/messages`, payloads[op % payloads.length]!) },
     ], BATCHES) as [Measurement, Measurement, Measurement];
     agent.destroy();

@@ -54,7 +54,7 @@ async function recordBatch(): Promise<Uint8Array> {
 
 export async function benchIngestOtlp(): Promise<void> {
   const bench = await benchApp(createApp);
-  const { app, port, key, engine, actor } = bench;
+  const { app, port, key, engine, principal } = bench;
   try {
     // Distinct spans in every batch: a batch sent twice would be stored once (retries are safe), and measure nothing.
     const warmup = Math.max(10, Math.floor(BATCHES / 10));
@@ -89,7 +89,7 @@ export async function benchIngestOtlp(): Promise<void> {
     // The baseline's decoding is outside its timing: only its INSERT is the baseline.
     const [base, service, ours] = await measureInterleaved([
       { name: `plain INSERT of the same ${BATCH} rows`, op: plain },
-      { name: 'decode + store (no HTTP)', op: () => app.data.traces.ingest(actor, decodeTraceRequest(Buffer.from(take()), 'protobuf')).then(() => undefined) },
+      { name: 'decode + store (no HTTP)', op: () => app.data.traces.ingest(principal, decodeTraceRequest(Buffer.from(take()), 'protobuf')).then(() => undefined) },
       { name: `POST /otlp/v1/traces, ${BATCH} spans, protobuf (${Math.round(bytes / 1024)} KiB)`, op: () => post(take()) },
     ], BATCHES) as [Measurement, Measurement, Measurement];
     agent.destroy();

@@ -5,6 +5,7 @@ import { Conversations, Traces } from './data.ts';
 import { Auth, Me, ApiKeys, Workspaces } from './identity.ts';
 import { Actions, Credentials } from './vault.ts';
 import { Rights } from './rights.ts';
+import type { Transport } from './transport.ts';
 
 export interface ClientOptions {
   /** The custos public URL, e.g. https://custos.example.com */
@@ -34,7 +35,7 @@ export interface Readiness {
 
 const SESSION_COOKIE = /^((?:__Secure-)?custos_session)=([^;]*)/;
 
-export class CustosClient {
+export class CustosClient implements Transport {
   readonly #options: ClientOptions;
   readonly #fetch: typeof fetch;
   #cookie: string | undefined;

@@ -1,43 +1,14 @@
 // Accounts, sessions, workspaces and API keys: typed wrappers over the routes in GET /docs.
-import type { CustosClient } from './client.ts';
-
-export type Scope = 'read' | 'write' | 'admin';
-export type Role = 'owner' | 'admin' | 'member' | 'viewer';
-
-export interface MeView {
-  personId: string;
-  email: string;
-  name: string;
-  emailVerified: boolean;
-  workspaceId: string;
-  role: Role;
-  scopes: Scope[];
-  via: 'session' | 'api_key';
-  termsAccepted: boolean;
-}
-export interface SessionView { id: string; createdAt: string; expiresAt: string; userAgent: string | null; current: boolean }
-export interface TermsStatus { currentVersion: string; accepted: boolean; acceptedAt: string | null }
-export interface WorkspaceView { id: string; name: string; role: Role; personal: boolean; createdAt: string }
-export interface MemberView { personId: string; role: Role; joinedAt: string }
-export interface ApiKeyView {
-  id: string;
-  name: string | null;
-  prefix: string | null;
-  scopes: Scope[];
-  createdBy: string | null;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-}
-export interface List<T> { items: T[]; nextCursor: string | null }
+import type { ApiKeyView, List, MemberView, MeView, Role, Scope, SessionView, TermsStatus, WorkspaceView } from 'custos/views';
+import type { Transport } from './transport.ts';
+import { id } from './paths.ts';
 
 const AUTH = '/api/auth';
-const id = (value: string) => encodeURIComponent(value);
 
 /** Sign-up, sign-in and the account's own settings (Better Auth's routes under /api/auth). */
 export class Auth {
-  readonly #c: CustosClient;
-  constructor(client: CustosClient) {
+  readonly #c: Transport;
+  constructor(client: Transport) {
     this.#c = client;
   }
   signUp(input: { email: string; password: string; name?: string }) {
@@ -71,8 +42,8 @@ export class Auth {
 
 /** The caller: who they are, their sessions, their acceptance of the policy. */
 export class Me {
-  readonly #c: CustosClient;
-  constructor(client: CustosClient) {
+  readonly #c: Transport;
+  constructor(client: Transport) {
     this.#c = client;
   }
   get() {
@@ -96,8 +67,8 @@ export class Me {
 }
 
 export class Workspaces {
-  readonly #c: CustosClient;
-  constructor(client: CustosClient) {
+  readonly #c: Transport;
+  constructor(client: Transport) {
     this.#c = client;
   }
   list() {
@@ -127,8 +98,8 @@ export class Workspaces {
 }
 
 export class ApiKeys {
-  readonly #c: CustosClient;
-  constructor(client: CustosClient) {
+  readonly #c: Transport;
+  constructor(client: Transport) {
     this.#c = client;
   }
   /** The key itself is in this response only: store it now. */

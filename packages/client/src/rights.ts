@@ -1,28 +1,12 @@
 // A person's rights over their data: what is held, exports, erasure (a session's own, never an API
 // key's), and the register of requests for instance administrators.
-import type { CustosClient } from './client.ts';
-import type { List } from './identity.ts';
+import type { CategoryHeld, ErasureView, ExportView, List, RequestView } from 'custos/views';
+import type { Transport } from './transport.ts';
 import { id, query } from './paths.ts';
 
-export interface CategoryHeld {
-  category: string;
-  description: string;
-  purposes: string[];
-  retention: string;
-  storage: string[];
-  count: number;
-  oldest: string | null;
-  newest: string | null;
-  sources: Array<{ table: string; workspaceId: string | null; count: number }>;
-}
-export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed' | 'expired';
-export interface ExportView { id: string; status: ExportStatus; progress: number; createdAt: string; readyAt: string | null; expiresAt: string | null; bytes: number | null; downloadUrl: string | null }
-export interface ErasureView { id: string; status: 'scheduled' | 'running' | 'completed' | 'cancelled'; requestedAt: string; eraseAfter: string; completedAt: string | null }
-export interface RequestView { id: string; personId: string; kind: string; source: 'api' | 'operator'; status: string; receivedAt: string; dueAt: string; completedAt: string | null; overdue: boolean }
-
 export class Rights {
-  readonly #c: CustosClient;
-  constructor(client: CustosClient) {
+  readonly #c: Transport;
+  constructor(client: Transport) {
     this.#c = client;
   }
   /** Everything held about the signed-in person, by category. */

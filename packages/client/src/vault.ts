@@ -1,54 +1,13 @@
 // The vault: provider credentials (added by an admin signed in; the secret is sent once and never
 // returned) and confirm-before-mutate actions (an agent proposes, a person approves the exact
 // operation by its hash, custos runs it once and keeps the workflow log).
-import type { CustosClient } from './client.ts';
-import type { List } from './identity.ts';
-import type { PageOptions } from './data.ts';
+import type { ActionFilters, ActionView, CredentialInput, CredentialView, List, Operation } from 'custos/views';
+import type { Transport } from './transport.ts';
 import { id, query } from './paths.ts';
 
-export interface CredentialInput { provider: string; label: string; secret: string; baseUrl?: string }
-export interface CredentialView { id: string; provider: string; label: string; lastFour: string; baseUrl: string | null; createdBy: string | null; createdAt: string; lastUsedAt: string | null }
-
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-export interface Operation { method: HttpMethod; url: string; headers?: Record<string, string>; body?: string | unknown[] | Record<string, unknown> }
-export type ActionStatus = 'proposed' | 'approved' | 'executing' | 'succeeded' | 'failed' | 'rejected' | 'expired' | 'voided';
-export interface ExecutionLog {
-  request: { method: string; url: string; headers: Record<string, string> };
-  response: { status: number; headers: Record<string, string | string[]>; body: string; bodyEncoding: 'utf8' | 'base64'; truncated: boolean } | null;
-  remoteAddress: string | null;
-  firstByteMs: number | null;
-  durationMs: number;
-  error: string | null;
-}
-export interface ActionView {
-  id: string;
-  status: ActionStatus;
-  reason: string | null;
-  provider: string;
-  credentialId: string | null;
-  summary: string;
-  operation: Required<Pick<Operation, 'method' | 'url' | 'headers'>> & { body: Operation['body'] | null };
-  /** What the approver sends back: SHA-256 of this exact operation, for this action. */
-  operationHash: string;
-  proposedBy: string | null;
-  proposedVia: 'session' | 'api_key';
-  decidedBy: string | null;
-  decidedAt: string | null;
-  expiresAt: string;
-  replayOf: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  responseStatus: number | null;
-  createdAt: string;
-  updatedAt: string;
-  /** Present on get(); lists leave it out. */
-  execution?: ExecutionLog | null;
-}
-export interface ActionFilters extends PageOptions { status?: ActionStatus; credentialId?: string }
-
 export class Credentials {
-  readonly #c: CustosClient;
-  constructor(client: CustosClient) {
+  readonly #c: Transport;
+  constructor(client: Transport) {
     this.#c = client;
   }
   create(input: CredentialInput) {
@@ -66,8 +25,8 @@ export class Credentials {
 }
 
 export class Actions {
-  readonly #c: CustosClient;
-  constructor(client: CustosClient) {
+  readonly #c: Transport;
+  constructor(client: Transport) {
     this.#c = client;
   }
   propose(input: { credentialId: string; summary: string; operation: Operation }) {

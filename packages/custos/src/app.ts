@@ -11,15 +11,15 @@ import { MIGRATIONS_DIR, applyMigrations, migrationStatus, withMigrationLock } f
 import { prepareRuntimeRole } from './db/runtime-role.ts';
 import { installJobSchema } from './jobs/schema.ts';
 import { JobQueue } from './jobs/queue.ts';
-import type { Authenticator } from './http/auth.ts';
+import type { Authenticator } from './core/principal.ts';
 import type { CheckResult } from './http/routes/health.ts';
 import { buildHttpServer } from './http/server.ts';
 import { REWRAP_DATA_KEYS, keysProblems, openKeys, rewrapJob, type Keys } from './keys.ts';
-import { createIdentity, rateRules, type Identity, type RateRules } from './identity/index.ts';
-import { createData, type Data } from './data/index.ts';
+import { createIdentity, rateRules, type Identity, type IdentityTables, type RateRules } from './identity/index.ts';
+import { createData, type Data, type DataTables } from './data/index.ts';
 import { createMail, type Mail } from './mail/index.ts';
-import { createVault, type Vault } from './vault/index.ts';
-import { createRights, type Rights } from './rights/index.ts';
+import { createVault, type Vault, type VaultTables } from './vault/index.ts';
+import { createRights, type Rights, type RightsTables } from './rights/index.ts';
 import { processExportBuilder } from './export-process.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
@@ -108,7 +108,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   let http: FastifyInstance;
   let limiter: RateLimiter | undefined;
   let identity: Identity | undefined;
-  const data = createData({ db: database.db, sealer: keys.sealer, audit: keys.audit });
+  const data = createData({ db: database.db.$extendTables<DataTables>(), sealer: keys.sealer, audit: keys.audit });
   let vault: Vault;
   let rights: Rights;
   // On a database server each export is built in a process of its own (export-process.ts).
@@ -122,11 +122,11 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   try {
     queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
     mail.register();
-    vault = createVault({ db: database.db, sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, config: config.vault, log });
+    vault = createVault({ db: database.db.$extendTables<VaultTables>(), sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, config: config.vault, log });
     vault.register();
     const vaultOf = vault;
     rights = createRights({
-      db: database.db as never, sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, mail: mail.outbox, vault,
+      db: database.db.$extendTables<RightsTables>(), sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, mail: mail.outbox, vault,
       clock: infra.clock ?? systemClock, log, dataDir: config.dataDir, publicUrl: config.publicUrl, config: config.rights,
       buildExport: exportBuilder?.build,
     });
@@ -137,7 +137,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     const rateLimiter = limiter;
     const rules = rateRules(infra.rateRules);
     identity = createIdentity({
-      db: database.db,
+      db: database.db.$extendTables<IdentityTables>(),
       database,
       settings: {
         publicUrl: config.publicUrl,

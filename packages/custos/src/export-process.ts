@@ -14,7 +14,7 @@ import { AppError, isAppError, type ErrorCode } from './core/errors.ts';
 import { createLogger, serializeError } from './core/log.ts';
 import { openDatabase, type Database, type DatabaseConfig } from './db/connect.ts';
 import { openKeys } from './keys.ts';
-import { buildExportFile, ExportFiles, type BuildJob, type BuildProgress, type ExportBuilder } from './rights/index.ts';
+import { buildExportFile, ExportFiles, type BuildJob, type BuildProgress, type ExportBuilder, type RightsTables } from './rights/index.ts';
 
 /**
  * V8's heap, bounded: the export allocates fast and keeps little (two pages), and V8 sizes its heap
@@ -146,7 +146,7 @@ async function buildOrdered({ config, job }: Order): Promise<void> {
   try {
     database = await openDatabase({ ...config, dbPoolSize: POOL_SIZE }, 'runtime');
     const keys = openKeys(config, log);
-    const deps = { db: database.db as never, sealer: keys.sealer, keystore: keys.keystore, files: new ExportFiles(config.dataDir, keys.keystore) };
+    const deps = { db: database.db.$extendTables<RightsTables>(), sealer: keys.sealer, keystore: keys.keystore, files: new ExportFiles(config.dataDir, keys.keystore) };
     // The server checks the claim and kills this process when it is lost.
     await buildExportFile(deps, job, (progress) => void send({ progress }), () => true);
     await send({ done: { peakRssBytes: process.resourceUsage().maxRSS * 1024 } });

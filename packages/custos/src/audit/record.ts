@@ -1,7 +1,7 @@
 // audit.record(trx, chain, entry): the one way into the audit trail. It runs in the transaction of
 // the change it records (a withTenant transaction for the chain's tenant, or for INSTANCE_CHAIN),
 // so the entry exists if and only if the change committed (P-AUD-1).
-import type { Transaction } from 'kysely';
+import type { ColumnType, Transaction } from 'kysely';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
@@ -29,10 +29,11 @@ export const auditEntrySchema = z.object({
 });
 export type AuditEntryInput = z.input<typeof auditEntrySchema>;
 
-export interface AuditTables {
+export type AuditTables = {
   audit_heads: { tenant_id: string; seq: string; hash: Buffer; mac: Buffer | null };
-  audit_entries: StoredEntry & { hash: Buffer };
-}
+  // jsonb: read back as an object, written as its JSON text.
+  audit_entries: Omit<StoredEntry, 'details'> & { details: ColumnType<Record<string, unknown>, string, never>; hash: Buffer };
+};
 export type AuditTrx = Transaction<AuditTables>;
 
 export interface Recorded {
@@ -90,7 +91,7 @@ export class AuditTrail {
     const mac = headMac(await this.macKey(), chain, seq, hash);
     // The entry and the head's new hash in one statement (one round trip less per audited change).
     await trx.with('entry', (db) => db.insertInto('audit_entries')
-      .values({ ...stored, seq: String(seq), details: JSON.stringify(entry.details) as never, hash }))
+      .values({ ...stored, seq: String(seq), details: JSON.stringify(entry.details), hash }))
       .updateTable('audit_heads').set({ hash, mac }).where('tenant_id', '=', chain).execute();
     return { seq, hash };
   }

@@ -6,11 +6,10 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
-import { sql } from 'kysely';
 import { createApp, migrate, type App } from '../app.ts';
-import { LEASE_SECONDS } from '../rights/jobs.ts';
+import { LEASE_SECONDS } from '../rights/index.ts';
 import { configFromFlags, fail, type CommonFlags } from './config-from-flags.ts';
-import { personIdByEmail } from './person.ts';
+import { personIdByEmail } from '../identity/index.ts';
 
 async function withApp(flags: CommonFlags, fn: (app: App) => Promise<void>): Promise<void> {
   try {
@@ -31,7 +30,7 @@ async function withApp(flags: CommonFlags, fn: (app: App) => Promise<void>): Pro
 
 export async function exportCommand(flags: CommonFlags & { user: string; out: string }): Promise<void> {
   await withApp(flags, async (app) => {
-    const personId = await personIdByEmail(app.database.db, flags.user);
+    const personId = await personIdByEmail(app.identity.db, flags.user);
     const requested = await app.rights.exports.request(personId, 'operator', { enqueue: false });
     const bar = new cliProgress.SingleBar({ format: 'exporting [{bar}] {percentage}%', stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
@@ -55,7 +54,7 @@ export async function exportCommand(flags: CommonFlags & { user: string; out: st
 
 export async function eraseCommand(flags: CommonFlags & { user: string; now?: boolean }): Promise<void> {
   await withApp(flags, async (app) => {
-    const personId = await personIdByEmail(app.database.db, flags.user);
+    const personId = await personIdByEmail(app.identity.db, flags.user);
     const erasure = await app.rights.erasures.request(personId, 'operator', { now: flags.now });
     if (!flags.now) {
       process.stdout.write(`erasure ${erasure.id} of person ${personId} scheduled for ${erasure.eraseAfter.toISOString()}; sessions, API keys and credentials are gone already\n`);
@@ -71,8 +70,7 @@ export async function eraseCommand(flags: CommonFlags & { user: string; now?: bo
     }
     // The receipt waits in the outbox; give this process's mail worker a moment to send it.
     for (let i = 0; i < 20; i += 1) {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from mail_outbox`.execute(app.database.db);
-      if (rows[0]!.n === 0) break;
+      if ((await app.mail.unsent()) === 0) break;
       await sleep(500);
     }
     process.stdout.write(`erased person ${personId} (erasure ${erasure.id})\n`);

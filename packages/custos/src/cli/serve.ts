@@ -1,5 +1,4 @@
 import { createApp, migrate, type App } from '../app.ts';
-import { engineOf } from '../db/connect.ts';
 import { configFromFlags, fail, type CommonFlags } from './config-from-flags.ts';
 
 // How long a graceful shutdown may take before the process exits anyway: a request or job that
@@ -43,7 +42,7 @@ export async function serveCommand(flags: CommonFlags): Promise<void> {
       return;
     }
     const address = await app.listen();
-    app.log.info({ address, engine: engineOf(config), publicUrl: config.publicUrl.origin }, 'custos is serving');
+    app.log.info({ address, engine: app.database.engine, publicUrl: config.publicUrl.origin }, 'custos is serving');
   } catch (err) {
     await app?.close().catch(() => undefined);
     fail(err);

@@ -18,7 +18,9 @@ export interface TenantKeysTable {
   wrapped: Buffer;
 }
 
-export type KeysTrx = Transaction<{ tenant_keys: TenantKeysTable }>;
+/** The table data keys live in: a domain whose transactions seal or open includes it in its tables. */
+export type KeysTables = { tenant_keys: TenantKeysTable };
+export type KeysTrx = Transaction<KeysTables>;
 
 /**
  * What data keys need from the database layer, passed in so that crypto/ does not import db/:

@@ -1,5 +1,5 @@
 // The public face of crypto/: what other modules import.
-export { DataKeys, type KeysTrx } from './data-keys.ts';
+export { DataKeys, type KeysTables, type KeysTrx } from './data-keys.ts';
 export { open, seal, sealedKeyVersion, type DataKey, type SealContext } from './envelope.ts';
 export type { KeyProvider, WrappedSecret } from './key-provider.ts';
 export { Keystore, type SecretId } from './keystore.ts';

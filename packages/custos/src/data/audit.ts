@@ -3,8 +3,8 @@
 // audit trail under the person's own secret.
 import type { Transaction } from 'kysely';
 import type { DataTables } from './tables.ts';
-import type { AuditTrail, AuditTrx } from '../audit/index.ts';
-import type { Actor } from './actor.ts';
+import type { AuditTrail } from '../audit/index.ts';
+import type { Principal } from '../core/principal.ts';
 
 export interface DataEvent {
   action: string;
@@ -13,12 +13,12 @@ export interface DataEvent {
   details?: Record<string, number | boolean | string>;
 }
 
-export async function recordDataEvent(audit: AuditTrail, trx: Transaction<DataTables>, actor: Actor, event: DataEvent): Promise<void> {
-  const { ip, userAgent } = actor.client;
-  await audit.record(trx as unknown as AuditTrx, actor.workspaceId, {
+export async function recordDataEvent(audit: AuditTrail, trx: Transaction<DataTables>, principal: Principal, event: DataEvent): Promise<void> {
+  const { ip, userAgent } = principal.client;
+  await audit.record(trx, principal.workspaceId, {
     ...event,
-    actorId: actor.personId,
-    details: { ...event.details, via: actor.kind },
+    actorId: principal.personId,
+    details: { ...event.details, via: principal.kind },
     client: ip || userAgent ? { ip, userAgent } : undefined,
   });
 }

@@ -4,7 +4,7 @@ import type { Transaction } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { withTenant } from '../db/tenant.ts';
-import type { Actor } from './actor.ts';
+import type { Principal } from '../core/principal.ts';
 import { recordDataEvent } from './audit.ts';
 import { createdBefore, createdCursor, decodeCursor, encodeCursor, exactCreatedAt } from './cursor.ts';
 import { claimIdempotencyKey, type IdempotencyRequest } from './idempotency.ts';
@@ -39,24 +39,24 @@ export const conversationNotFound = () => new AppError('not_found', 'no such con
 
 export class Conversations extends DataService {
 
-  async create(actor: Actor, input: { title?: string }, idempotency?: IdempotencyRequest): Promise<Written<ConversationView>> {
+  async create(principal: Principal, input: { title?: string }, idempotency?: IdempotencyRequest): Promise<Written<ConversationView>> {
     const id = newId();
-    return withTenant(this.db, actor.workspaceId, async (trx) => {
-      const first = idempotency ? await claimIdempotencyKey(trx, this.sealer, actor.workspaceId, idempotency, { id }) : null;
-      if (first) return { value: await this.#get(trx, actor.workspaceId, first.id), replayed: true };
+    return withTenant(this.db, principal.workspaceId, async (trx) => {
+      const first = idempotency ? await claimIdempotencyKey(trx, this.sealer, principal.workspaceId, idempotency, { id }) : null;
+      if (first) return { value: await this.#get(trx, principal.workspaceId, first.id), replayed: true };
       const title = input.title === undefined ? null
-        : await this.sealer.seal(trx, this.#titleContext(actor.workspaceId, id), Buffer.from(input.title));
+        : await this.sealer.seal(trx, this.#titleContext(principal.workspaceId, id), Buffer.from(input.title));
       const row = await trx.insertInto('conversations')
-        .values({ tenant_id: actor.workspaceId, id, title, created_by: actor.personId, api_key_id: actor.kind === 'api_key' ? actor.credentialId : null })
+        .values({ tenant_id: principal.workspaceId, id, title, created_by: principal.personId, api_key_id: principal.kind === 'api_key' ? principal.credentialId : null })
         .returning(COLUMNS).executeTakeFirstOrThrow();
-      await recordDataEvent(this.audit, trx, actor, { action: 'conversation.created', targetType: 'conversation', targetId: id });
+      await recordDataEvent(this.audit, trx, principal, { action: 'conversation.created', targetType: 'conversation', targetId: id });
       return { value: { ...this.#view(row), title: input.title ?? null }, replayed: false };
     });
   }
 
-  async list(actor: Actor, options: { limit: number; cursor?: string }): Promise<Page<ConversationView>> {
+  async list(principal: Principal, options: { limit: number; cursor?: string }): Promise<Page<ConversationView>> {
     const after = decodeCursor(options.cursor, createdCursor);
-    return withTenant(this.db, actor.workspaceId, async (trx) => {
+    return withTenant(this.db, principal.workspaceId, async (trx) => {
       let query = trx.selectFrom('conversations').select([...COLUMNS, exactCreatedAt.as('position')])
         .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1);
       if (after) query = query.where(createdBefore(after));
@@ -64,22 +64,22 @@ export class Conversations extends DataService {
       const page = rows.slice(0, options.limit);
       const last = page.at(-1);
       return {
-        items: await Promise.all(page.map((row) => this.#open(trx, actor.workspaceId, row))),
+        items: await Promise.all(page.map((row) => this.#open(trx, principal.workspaceId, row))),
         nextCursor: rows.length > options.limit && last ? encodeCursor([last.position, last.id]) : null,
       };
     });
   }
 
-  async get(actor: Actor, id: string): Promise<ConversationView> {
-    return withTenant(this.db, actor.workspaceId, (trx) => this.#get(trx, actor.workspaceId, id));
+  async get(principal: Principal, id: string): Promise<ConversationView> {
+    return withTenant(this.db, principal.workspaceId, (trx) => this.#get(trx, principal.workspaceId, id));
   }
 
   /** Deletes the conversation and every message in it (the foreign key cascades). */
-  async delete(actor: Actor, id: string): Promise<void> {
-    await withTenant(this.db, actor.workspaceId, async (trx) => {
+  async delete(principal: Principal, id: string): Promise<void> {
+    await withTenant(this.db, principal.workspaceId, async (trx) => {
       const deleted = await trx.deleteFrom('conversations').where('id', '=', id).returning('message_count').executeTakeFirst();
       if (!deleted) throw conversationNotFound();
-      await recordDataEvent(this.audit, trx, actor, { action: 'conversation.deleted', targetType: 'conversation', targetId: id, details: { messages: deleted.message_count } });
+      await recordDataEvent(this.audit, trx, principal, { action: 'conversation.deleted', targetType: 'conversation', targetId: id, details: { messages: deleted.message_count } });
     });
   }
 

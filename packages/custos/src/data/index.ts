@@ -8,7 +8,6 @@ import { Messages } from './messages.ts';
 import type { DataTables } from './tables.ts';
 import { Traces } from './traces/index.ts';
 
-export type { Actor } from './actor.ts';
 export { Conversations, type ConversationView, type Page, type Written } from './conversations.ts';
 export { Messages, MESSAGE_ROLES, type MessageContent, type MessageInput, type MessageView } from './messages.ts';
 export { Traces, type IngestResult, type SpanNode, type TraceFilters, type TraceSummary, type TraceView } from './traces/index.ts';
@@ -16,10 +15,11 @@ export { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRequest } from './idempotency.
 export { DEFAULT_PAGE, MAX_PAGE, createdBefore, createdCursor, decodeCursor, encodeCursor, exactCreatedAt } from './cursor.ts';
 export { recordDataEvent, type DataEvent } from './audit.ts';
 export type { DataTables } from './tables.ts';
+export { decodeTraceRequest, encodeExportResponse, encodeStatus, type AnyValue, type KeyValue, type OtlpFormat } from './otlp/index.ts';
 
 export interface DataDeps {
   /** The runtime database: data/ reads and writes its tables through withTenant only. */
-  db: object;
+  db: Kysely<DataTables>;
   sealer: Sealer;
   audit: AuditTrail;
 }
@@ -31,6 +31,6 @@ export interface Data {
 }
 
 export function createData(deps: DataDeps): Data {
-  const services = { db: deps.db as Kysely<DataTables>, sealer: deps.sealer, audit: deps.audit };
+  const services = { db: deps.db, sealer: deps.sealer, audit: deps.audit };
   return { conversations: new Conversations(services), messages: new Messages(services), traces: new Traces(services) };
 }

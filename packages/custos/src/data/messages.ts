@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { withTenant } from '../db/tenant.ts';
-import type { Actor } from './actor.ts';
+import type { Principal } from '../core/principal.ts';
 import { recordDataEvent } from './audit.ts';
 import { conversationNotFound, type Page, type Written } from './conversations.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -53,8 +53,8 @@ const messageNotFound = () => new AppError('not_found', 'no such message');
 
 export class Messages extends DataService {
 
-  async append(actor: Actor, conversationId: string, inputs: readonly MessageInput[], idempotency?: IdempotencyRequest): Promise<Written<MessageView[]>> {
-    const tenantId = actor.workspaceId;
+  async append(principal: Principal, conversationId: string, inputs: readonly MessageInput[], idempotency?: IdempotencyRequest): Promise<Written<MessageView[]>> {
+    const tenantId = principal.workspaceId;
     const ids = inputs.map(() => newId());
     return withTenant(this.db, tenantId, async (trx) => {
       const first = idempotency ? await claimIdempotencyKey(trx, this.sealer, tenantId, idempotency, { conversationId, ids }) : null;
@@ -75,7 +75,7 @@ export class Messages extends DataService {
              where id = ${conversationId} returning last_seq - ${inputs.length} as before
           )
           insert into messages (tenant_id, conversation_id, id, seq, parent_id, role, content, model, input_tokens, output_tokens, created_by)
-          select ${tenantId}::uuid, ${conversationId}::uuid, m.id, taken.before + m.ord, m.parent_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, ${actor.personId}::uuid
+          select ${tenantId}::uuid, ${conversationId}::uuid, m.id, taken.before + m.ord, m.parent_id, m.role, m.content, m.model, m.input_tokens, m.output_tokens, ${principal.personId}::uuid
             from taken, unnest(${ids}::uuid[], ${inputs.map((m) => m.parentId ?? null)}::uuid[], ${inputs.map((m) => m.role)}::text[],
                         ${byteaArray(contents)}, ${inputs.map((m) => m.model ?? null)}::text[],
                         ${inputs.map((m) => m.inputTokens ?? null)}::int[], ${inputs.map((m) => m.outputTokens ?? null)}::int[])
@@ -92,7 +92,7 @@ export class Messages extends DataService {
         value: inputs.map((input, i) => ({
           id: ids[i]!, conversationId, seq: firstSeq + i, parentId: input.parentId ?? null, role: input.role, content: input.content,
           model: input.model ?? null, inputTokens: input.inputTokens ?? null, outputTokens: input.outputTokens ?? null,
-          createdBy: actor.personId, createdAt,
+          createdBy: principal.personId, createdAt,
         })),
         replayed: false,
       };
@@ -100,36 +100,36 @@ export class Messages extends DataService {
   }
 
   /** In conversation order; the cursor is the last position seen. */
-  async list(actor: Actor, conversationId: string, options: { limit: number; cursor?: string }): Promise<Page<MessageView>> {
+  async list(principal: Principal, conversationId: string, options: { limit: number; cursor?: string }): Promise<Page<MessageView>> {
     const after = decodeCursor(options.cursor, seqCursor)?.[0] ?? 0;
-    return withTenant(this.db, actor.workspaceId, async (trx) => {
+    return withTenant(this.db, principal.workspaceId, async (trx) => {
       const rows = await trx.selectFrom('messages').select(COLUMNS)
         .where('conversation_id', '=', conversationId).where('seq', '>', String(after))
         .orderBy('seq').limit(options.limit + 1).execute();
       if (rows.length === 0) await this.#mustExist(trx, conversationId);
       const page = rows.slice(0, options.limit);
       return {
-        items: await this.#open(trx, actor.workspaceId, page),
+        items: await this.#open(trx, principal.workspaceId, page),
         nextCursor: rows.length > options.limit ? encodeCursor([Number(page.at(-1)!.seq)]) : null,
       };
     });
   }
 
-  async get(actor: Actor, conversationId: string, id: string): Promise<MessageView> {
-    return withTenant(this.db, actor.workspaceId, async (trx) => {
-      const [found] = await this.#byIds(trx, actor.workspaceId, conversationId, [id]);
+  async get(principal: Principal, conversationId: string, id: string): Promise<MessageView> {
+    return withTenant(this.db, principal.workspaceId, async (trx) => {
+      const [found] = await this.#byIds(trx, principal.workspaceId, conversationId, [id]);
       if (!found) throw messageNotFound();
       return found;
     });
   }
 
   /** Deletes one message; its replies stay, as roots of their branch (the foreign key sets their parent to null). */
-  async delete(actor: Actor, conversationId: string, id: string): Promise<void> {
-    await withTenant(this.db, actor.workspaceId, async (trx) => {
+  async delete(principal: Principal, conversationId: string, id: string): Promise<void> {
+    await withTenant(this.db, principal.workspaceId, async (trx) => {
       const deleted = await trx.deleteFrom('messages').where('conversation_id', '=', conversationId).where('id', '=', id).returning('id').executeTakeFirst();
       if (!deleted) throw messageNotFound();
       await trx.updateTable('conversations').set({ message_count: sql`message_count - 1`, updated_at: sql`now()` }).where('id', '=', conversationId).execute();
-      await recordDataEvent(this.audit, trx, actor, { action: 'message.deleted', targetType: 'message', targetId: id });
+      await recordDataEvent(this.audit, trx, principal, { action: 'message.deleted', targetType: 'message', targetId: id });
     });
   }
 

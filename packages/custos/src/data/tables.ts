@@ -2,6 +2,7 @@
 // and as strings here too, so that nanosecond times stay exact.
 import type { Generated } from 'kysely';
 import type { AuditTables } from '../audit/index.ts';
+import type { KeysTables } from '../crypto/index.ts';
 
 export interface ConversationsTable {
   tenant_id: string;
@@ -74,11 +75,10 @@ export interface IdempotencyKeysTable {
   expires_at: Date;
 }
 
-export interface DataTables extends AuditTables {
+export type DataTables = AuditTables & KeysTables & {
   conversations: ConversationsTable;
   messages: MessagesTable;
   traces: TracesTable;
   spans: SpansTable;
   idempotency_keys: IdempotencyKeysTable;
-  tenant_keys: { tenant_id: string; version: number; kek_version: number; wrapped: Buffer; created_at: Generated<Date> };
-}
+};

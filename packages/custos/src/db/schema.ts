@@ -15,7 +15,7 @@ export interface TenantKeysTable {
   created_at: Generated<Date>;
 }
 
-export interface Schema {
+export type Schema = {
   custos_migrations: MigrationsTable;
   tenant_keys: TenantKeysTable;
-}
+};

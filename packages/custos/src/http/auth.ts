@@ -1,35 +1,7 @@
-// Who is calling. The HTTP layer runs every request through one authenticator, before the body is
-// even read (DESIGN.md, API conventions); src/identity provides the real one.
-import type { FastifyReply, FastifyRequest } from 'fastify';
-
-export type Scope = 'read' | 'write' | 'admin';
-
-export interface Principal {
-  /** How the request proved who it is: the Origin check applies to cookie sessions only. */
-  kind: 'session' | 'api_key';
-  personId: string;
-  /** The workspace the request acts in (the tenant of every tenant-table query it makes). */
-  workspaceId: string;
-  /** The person's role in that workspace (owner, admin, member, viewer). */
-  role: string;
-  /** What this credential may do: for a key, the lesser of its scopes and its creator's role. */
-  scopes: ReadonlySet<Scope>;
-  /** The session or API key that authenticated the request. */
-  credentialId: string;
-  /** Whether the person accepted the current policy version; if not, only the acceptance route answers. */
-  termsAccepted: boolean;
-  /** Where the request came from, for the audit trail (sealed there under the person's secret). */
-  client: { ip?: string; userAgent?: string };
-}
-
-/**
- * Returns the caller, or null when the request carries no credentials it recognises. It may set
- * headers on the reply (a session cookie refreshed as its idle expiry slides).
- */
-export type Authenticator = (request: FastifyRequest, reply: FastifyReply) => Promise<Principal | null>;
-
-/** The authenticator of a server with no sign-in methods: nobody is signed in. */
-export const nobodyIsSignedIn: Authenticator = async () => null;
+// How a route says who may call it, and how a handler reaches the caller. The caller itself (a
+// Principal) and the Authenticator that finds it live in core/principal.ts, below every domain.
+import type { Principal } from '../core/principal.ts';
+import type { FastifyRequest } from 'fastify';
 
 /**
  * Route-level setting: `config: { auth: 'public' }` opens a route to everyone; `'session'` admits

@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
-import type { Authenticator } from './auth.ts';
+import type { Authenticator } from '../core/principal.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './plugins/errors.ts';
 import { registerHttpsOnly } from './plugins/https-only.ts';

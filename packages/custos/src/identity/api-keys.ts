@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { AppError } from '../core/errors.ts';
-import type { Principal, Scope } from '../http/auth.ts';
+import type { Principal, Scope } from '../core/principal.ts';
 import type { BetterAuthInstance } from './better-auth.ts';
 import type { IdentityRecorder } from './recorder.ts';
 import { can } from './roles.ts';
@@ -134,7 +134,7 @@ export class ApiKeys {
   async revoke(principal: Principal, keyId: string): Promise<void> {
     if (!can(principal.role, 'apiKey', 'delete') || !hasAdminScope(principal)) throw new AppError('forbidden', 'your role cannot manage API keys');
     await this.#recorder.workspace(principal.workspaceId, { action: 'api_key.revoked', actorId: principal.personId, client: principal.client, targetType: 'api_key', targetId: keyId }, async (trx) => {
-      const result = await (trx as unknown as Kysely<IdentityTables>).deleteFrom('api_keys')
+      const result = await trx.deleteFrom('api_keys')
         .where('id', '=', keyId).where('referenceId', '=', principal.workspaceId).executeTakeFirst();
       if (result.numDeletedRows === 0n) throw new AppError('not_found', 'no such API key');
     });

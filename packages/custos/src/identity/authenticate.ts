@@ -3,11 +3,10 @@
 // `Custos-Workspace` header's, or the person's personal one), the person's role there, and whether
 // they accepted the current policy version. What it may not see is a 404, never a hint.
 import crypto from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Kysely } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { isUuid } from '../core/ids.ts';
-import type { Authenticator, Principal, Scope } from '../http/auth.ts';
+import type { Authenticator, CallerReply, CallerRequest, Principal, Scope } from '../core/principal.ts';
 import { enforceRateLimit, type RateLimiter } from '../ratelimit/index.ts';
 import { parseScopes, scopesOfRole } from './api-keys.ts';
 import { API_KEY_PREFIX, SESSION_COOKIE, type BetterAuthInstance } from './better-auth.ts';
@@ -33,19 +32,19 @@ export function hashApiKey(key: string): string {
   return crypto.createHash('sha256').update(key, 'utf8').digest('base64url');
 }
 
-function bearerOf(request: FastifyRequest): string | undefined {
+function bearerOf(request: CallerRequest): string | undefined {
   const header = request.headers.authorization;
   if (typeof header !== 'string') return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   return match?.[1];
 }
 
-function hasSessionCookie(request: FastifyRequest): boolean {
+function hasSessionCookie(request: CallerRequest): boolean {
   const cookie = request.headers.cookie;
   return typeof cookie === 'string' && cookie.includes(`${SESSION_COOKIE}=`);
 }
 
-export function clientOf(request: FastifyRequest): Principal['client'] {
+export function clientOf(request: CallerRequest): Principal['client'] {
   const userAgent = request.headers['user-agent'];
   return { ip: request.ip, ...(typeof userAgent === 'string' ? { userAgent: userAgent.slice(0, 512) } : {}) };
 }
@@ -109,7 +108,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
     };
   }
 
-  async function bySession(request: FastifyRequest, reply: FastifyReply): Promise<Principal | null> {
+  async function bySession(request: CallerRequest, reply: CallerReply): Promise<Principal | null> {
     const headers = new Headers();
     headers.set('cookie', request.headers.cookie ?? '');
     const { headers: answered, response: found } = await deps.auth.api.getSession({ headers, returnHeaders: true });

@@ -8,6 +8,7 @@ import type { BetterAuthOptions } from 'better-auth';
 import { betterAuth } from 'better-auth';
 import { organization } from 'better-auth/plugins/organization';
 import type { Kysely } from 'kysely';
+import type { IdentityTables } from './tables.ts';
 import type { Logger } from '../core/log.ts';
 import { withSessionStorage } from './session-storage.ts';
 import { accessControl, ROLES } from './roles.ts';
@@ -117,7 +118,7 @@ export function authOptions(settings: IdentitySettings, secret: string): Omit<Be
 }
 
 export interface AuthDeps {
-  db: Kysely<never>;
+  db: Kysely<IdentityTables>;
   settings: IdentitySettings;
   secret: string;
   callbacks: AuthCallbacks;
@@ -129,7 +130,7 @@ export function createBetterAuth(deps: AuthDeps) {
   const base = authOptions(deps.settings, deps.secret);
   // No transactions inside Better Auth: the embedded engine's pool has one connection, and the
   // callbacks below query through the same pool while Better Auth's request is still running.
-  const adapter = kyselyAdapter(deps.db as never, { type: 'postgres', transaction: false });
+  const adapter = kyselyAdapter(deps.db, { type: 'postgres', transaction: false });
   return betterAuth({
     ...base,
     database: (options: BetterAuthOptions) => withSessionStorage(adapter(options), { maxAgeSeconds: deps.settings.sessionAbsoluteSeconds }),

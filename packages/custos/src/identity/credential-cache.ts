@@ -6,7 +6,7 @@
 // after a few seconds, which bounds staleness even if a notification were somehow lost.
 import type { Database } from '../db/connect.ts';
 import type { Listener } from '../db/listen.ts';
-import type { Scope } from '../http/auth.ts';
+import type { Scope } from '../core/principal.ts';
 
 export const CREDENTIALS_CHANNEL = 'custos_credentials';
 

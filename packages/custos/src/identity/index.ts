@@ -7,7 +7,8 @@ import type { Keystore } from '../crypto/index.ts';
 import type { Database } from '../db/connect.ts';
 import type { Outbox } from '../mail/index.ts';
 import { CredentialCache } from './credential-cache.ts';
-import type { Authenticator } from '../http/auth.ts';
+import type { Authenticator, Principal } from '../core/principal.ts';
+import { describeCaller, type MeView } from './caller.ts';
 import type { RateLimiter } from '../ratelimit/index.ts';
 import { ApiKeys } from './api-keys.ts';
 import { createAuthenticator } from './authenticate.ts';
@@ -15,6 +16,7 @@ import { createBetterAuth, type BetterAuthInstance, type IdentitySettings } from
 import { IdentityRecorder } from './recorder.ts';
 import { currentClient } from './request-context.ts';
 import type { IdentityTables } from './tables.ts';
+import { Sessions } from './sessions.ts';
 import { Terms } from './terms.ts';
 import { Workspaces } from './workspaces.ts';
 import type { RateRules } from './rate-rules.ts';
@@ -25,16 +27,18 @@ export { hashApiKey, WORKSPACE_HEADER } from './authenticate.ts';
 export { ApiKeys, SCOPES, type ApiKeyView } from './api-keys.ts';
 export { Workspaces, type WorkspaceView, type MemberView } from './workspaces.ts';
 export { Terms, type TermsStatus } from './terms.ts';
-export { listSessions, revokeSession, revokeOtherSessions, type SessionView } from './sessions.ts';
+export { Sessions, type SessionView } from './sessions.ts';
+export type { MeView } from './caller.ts';
 export { ROLE_NAMES, isRole, can, type Role } from './roles.ts';
-export { RATE_RULES, rateRules, type RateRules } from './rate-rules.ts';
+export { RATE_RULES, accountSubject, ipSubject, rateRules, type RateRules } from './rate-rules.ts';
 export { currentClient, runWithRequestContext, type RequestContext } from './request-context.ts';
 export { IdentityRecorder } from './recorder.ts';
-export type { IdentityTables } from './tables.ts';
+export { personIdByEmail, setInstanceAdmin } from './operators.ts';
+export type { IdentityTables, IdentityTrx } from './tables.ts';
 
 export interface IdentityDeps {
-  /** The runtime database (any schema: identity reads its own tables through it). */
-  db: object;
+  /** The runtime database, as identity sees it. */
+  db: Kysely<IdentityTables>;
   database: Pick<Database, 'listen'>;
   settings: IdentitySettings;
   policyVersion: string;
@@ -56,8 +60,11 @@ export interface Identity {
   workspaces: Workspaces;
   apiKeys: ApiKeys;
   terms: Terms;
+  sessions: Sessions;
   recorder: IdentityRecorder;
   db: Kysely<IdentityTables>;
+  /** Who is calling (GET /v1/me). */
+  me(principal: Principal): Promise<MeView>;
   /** The person a session cookie belongs to and when they signed in (null: no live session). */
   sessionOf(cookieHeader: string): Promise<{ personId: string; email: string; signedInAt: Date } | null>;
   /** When a session was signed in (null: no such session): for what needs a recent sign-in. */
@@ -70,15 +77,14 @@ export interface Identity {
 }
 
 export function createIdentity(deps: IdentityDeps): Identity {
-  const db = deps.db as Kysely<IdentityTables>;
-  const anyDb = deps.db as Kysely<never>;
+  const { db } = deps;
   const cache = new CredentialCache();
-  const recorder = new IdentityRecorder(anyDb, deps.audit, () => cache.clear());
+  const recorder = new IdentityRecorder(db, deps.audit, () => cache.clear());
   const workspaces = new Workspaces(db, recorder, deps.shredWorkspace);
   const terms = new Terms(db, deps.keystore, recorder, deps.policyVersion);
 
   const auth = createBetterAuth({
-    db: anyDb,
+    db,
     settings: deps.settings,
     secret: deps.secret,
     log: deps.log,
@@ -116,7 +122,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
       async passwordReset(user) {
         // Keys made with the old password's sessions (perhaps by whoever forced the reset) go too.
         await recorder.person({ action: 'person.password_reset', actorId: user.id, targetType: 'person', targetId: user.id }, async (trx) => {
-          await (trx as unknown as Kysely<IdentityTables>).deleteFrom('api_keys')
+          await trx.deleteFrom('api_keys')
             .where(sql<string>`metadata::jsonb ->> 'createdBy'`, '=', user.id).execute();
         });
       },
@@ -135,7 +141,8 @@ export function createIdentity(deps: IdentityDeps): Identity {
     policyVersion: deps.policyVersion,
   });
   return {
-    auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, recorder, db,
+    auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, sessions: new Sessions(db, recorder), recorder, db,
+    me: (principal) => describeCaller(db, principal),
     sessionOf: async (cookieHeader) => {
       const found = await auth.api.getSession({ headers: new Headers({ cookie: cookieHeader }) });
       return found ? { personId: found.user.id, email: found.user.email, signedInAt: new Date(found.session.createdAt) } : null;

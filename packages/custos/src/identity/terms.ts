@@ -47,7 +47,7 @@ export class Terms {
       ? seal(await personDataKey(this.#keystore, personId, true), clientContext(personId, version), Buffer.from(JSON.stringify(client)))
       : null;
     await this.#recorder.person({ action: 'terms.accepted', actorId: personId, client: { ip: client.ip, userAgent: client.userAgent }, targetType: 'policy', targetId: version }, async (trx) => {
-      await (trx as unknown as Kysely<IdentityTables>).insertInto('terms_acceptances')
+      await trx.insertInto('terms_acceptances')
         .values({ person_id: personId, policy_version: version, client_sealed: sealed })
         .onConflict((oc) => oc.columns(['person_id', 'policy_version']).doNothing()).execute();
     });

@@ -1,13 +1,13 @@
 // Workspaces (tenants) and their members. Better Auth's organization plugin owns the tables; custos
 // writes them here so that every change checks the role (roles.ts) and is audited in the
 // workspace's own chain in the same transaction. A workspace's id is the tenant id of RLS.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import type { Principal } from '../http/auth.ts';
-import type { EventTrx, IdentityRecorder } from './recorder.ts';
+import type { Principal } from '../core/principal.ts';
+import type { IdentityRecorder } from './recorder.ts';
 import { can, isRole, type Role } from './roles.ts';
-import type { IdentityTables } from './tables.ts';
+import type { IdentityTables, IdentityTrx } from './tables.ts';
 
 export interface WorkspaceView {
   id: string;
@@ -71,9 +71,8 @@ export class Workspaces {
     const createdAt = new Date();
     const personal = options.personal ?? false;
     await this.#recorder.workspace(id, { action: 'workspace.created', actorId: personId, client: options.client, targetType: 'workspace', targetId: id, details: { personal } }, async (trx) => {
-      const db = trx as unknown as Kysely<IdentityTables>;
-      await db.insertInto('workspaces').values({ id, name, slug: id, createdAt, personal, metadata: null, logo: null }).execute();
-      await db.insertInto('memberships').values({ id: newId(), organizationId: id, userId: personId, role: 'owner', createdAt }).execute();
+      await trx.insertInto('workspaces').values({ id, name, slug: id, createdAt, personal, metadata: null, logo: null }).execute();
+      await trx.insertInto('memberships').values({ id: newId(), organizationId: id, userId: personId, role: 'owner', createdAt }).execute();
     });
     return { id, name, role: 'owner', personal, createdAt };
   }
@@ -82,7 +81,7 @@ export class Workspaces {
     const current = await this.visible(principal, workspaceId);
     this.#require(current.role, principal, 'update');
     await this.#recorder.workspace(workspaceId, { action: 'workspace.renamed', actorId: principal.personId, client: principal.client, targetType: 'workspace', targetId: workspaceId }, async (trx) => {
-      await (trx as unknown as Kysely<IdentityTables>).updateTable('workspaces').set({ name }).where('id', '=', workspaceId).execute();
+      await trx.updateTable('workspaces').set({ name }).where('id', '=', workspaceId).execute();
     });
     return { ...current, name };
   }
@@ -95,12 +94,12 @@ export class Workspaces {
       // The workspace row before any membership row, as erasure and deletion take them: the
       // former_memberships row below locks the workspace row too (its foreign key), and taking it
       // last, after the owners' memberships, could deadlock with them.
-      await sql`select id from workspaces where id = ${workspaceId} for key share`.execute(trx as unknown as Kysely<IdentityTables>);
+      await trx.selectFrom('workspaces').select('id').where('id', '=', workspaceId).forKeyShare().execute();
       await this.#refuseLastOwner(trx, workspaceId, personId);
-      await (trx as unknown as Kysely<IdentityTables>).deleteFrom('memberships')
+      await trx.deleteFrom('memberships')
         .where('organizationId', '=', workspaceId).where('userId', '=', personId).execute();
       // What they wrote there still names them: their export and erasure must still find it.
-      await sql`insert into former_memberships (person_id, workspace_id) values (${personId}, ${workspaceId}) on conflict do nothing`.execute(trx as unknown as Kysely<IdentityTables>);
+      await trx.insertInto('former_memberships').values({ person_id: personId, workspace_id: workspaceId }).onConflict((oc) => oc.doNothing()).execute();
     });
   }
 
@@ -112,9 +111,8 @@ export class Workspaces {
     // The chain keeps the record of the deletion; the workspace's secret then goes, so that every
     // value sealed for it, in the database and in every backup, is unreadable.
     await this.#recorder.workspace(workspaceId, { action: 'workspace.deleted', actorId: principal.personId, client: principal.client, targetType: 'workspace', targetId: workspaceId }, async (trx) => {
-      const db = trx as unknown as Kysely<IdentityTables>;
-      await db.deleteFrom('api_keys').where('referenceId', '=', workspaceId).execute();
-      await db.deleteFrom('workspaces').where('id', '=', workspaceId).execute();
+      await trx.deleteFrom('api_keys').where('referenceId', '=', workspaceId).execute();
+      await trx.deleteFrom('workspaces').where('id', '=', workspaceId).execute();
     });
     await this.#shred(workspaceId);
   }
@@ -140,7 +138,7 @@ export class Workspaces {
       action: 'member.role_changed', actorId: principal.personId, client: principal.client, targetType: 'person', targetId: personId, details: { from: isRole(target.role) ? target.role : 'unknown', to: role },
     }, async (trx) => {
       if (target.role === 'owner' && role !== 'owner') await this.#refuseLastOwner(trx, workspaceId, personId);
-      await (trx as unknown as Kysely<IdentityTables>).updateTable('memberships').set({ role })
+      await trx.updateTable('memberships').set({ role })
         .where('organizationId', '=', workspaceId).where('userId', '=', personId).execute();
     });
     return { personId, role, joinedAt: target.createdAt };
@@ -153,8 +151,8 @@ export class Workspaces {
   }
 
   // FOR UPDATE on the owners' rows, so two owners leaving at once cannot both succeed.
-  async #refuseLastOwner(trx: EventTrx, workspaceId: string, leaving: string): Promise<void> {
-    const owners = await (trx as unknown as Kysely<IdentityTables>).selectFrom('memberships').select('userId')
+  async #refuseLastOwner(trx: IdentityTrx, workspaceId: string, leaving: string): Promise<void> {
+    const owners = await trx.selectFrom('memberships').select('userId')
       .where('organizationId', '=', workspaceId).where('role', '=', 'owner').forUpdate().execute();
     if (owners.every((o) => o.userId === leaving)) {
       throw new AppError('sole_owner', 'you are the only owner: make another member owner first');

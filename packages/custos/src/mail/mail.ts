@@ -1,6 +1,5 @@
 // The mail service as the composition root builds it: the outbox that producers write to, the
 // transport chosen by configuration, and the mail.send handler that joins them.
-import type { Kysely } from 'kysely';
 import type { Logger } from '../core/log.ts';
 import type { Keystore } from '../crypto/index.ts';
 import type { Database } from '../db/connect.ts';
@@ -33,6 +32,8 @@ export interface Mail {
   readonly job: JobContract<MailSendPayload>;
   /** Sends one outbox row now: what the job handler runs. */
   deliver(outboxId: string, options?: DeliveryOptions): Promise<DeliveryOutcome>;
+  /** How many mails wait in the outbox (a delivered mail's row is gone). */
+  unsent(): Promise<number>;
   /** Declares mail.send and handles it on this server; call before the queue starts. */
   register(queue?: Pick<JobQueue, 'handle'>): void;
   close(): Promise<void>;
@@ -47,7 +48,7 @@ export function createMail(deps: MailDeps): Mail {
   const transport = transportFor(deps.config, deps.dataDir);
   const outbox = new Outbox({ keystore: deps.keystore, queue: deps.queue, job });
   const delivery = {
-    db: deps.database.db as unknown as Kysely<MailTables>,
+    db: deps.database.db.$extendTables<MailTables>(),
     keystore: deps.keystore,
     transport,
     from: deps.config.from,
@@ -59,6 +60,7 @@ export function createMail(deps: MailDeps): Mail {
     transport,
     job,
     deliver,
+    unsent: async () => Number((await delivery.db.selectFrom('mail_outbox').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
     register: (queue = deps.queue) => {
       queue.handle(job, (payload, info) => deliver(payload.outboxId, { finalAttempt: info.retryCount >= (job.retryLimit ?? 0) }).then(() => undefined));
     },

@@ -22,9 +22,9 @@ export interface MailOutboxTable {
   created_at: Generated<Date>;
 }
 
-export interface MailTables {
+export type MailTables = {
   mail_outbox: MailOutboxTable;
-}
+};
 
 export type MailSendPayload = { outboxId: string };
 
@@ -98,7 +98,7 @@ export class Outbox {
    * send it at once. Refuses an unknown template, bad variables or a bad address before anything
    * is written. Returns the outbox id.
    */
-  async queue<S>(executor: Kysely<S> | Transaction<S>, mail: MailRequest): Promise<string> {
+  async queue(executor: Kysely<MailTables> | Transaction<MailTables>, mail: MailRequest): Promise<string> {
     const vars = parseMailVars(mail.template, mail.vars);
     if (!recipient.safeParse(mail.to).success) throw new MailError('invalid_recipient', `mail ${mail.template}: the recipient is not an email address`);
     const content: SealedMail = { template: mail.template, to: mail.to, vars };
@@ -106,10 +106,10 @@ export class Outbox {
     return executor.isTransaction ? this.#write(executor, content) : transaction(executor, (trx) => this.#write(trx, content));
   }
 
-  async #write<S>(trx: Kysely<S>, content: SealedMail): Promise<string> {
+  async #write(trx: Kysely<MailTables>, content: SealedMail): Promise<string> {
     const id = newId();
     const sealed = seal({ version: 0, key: await mailKey(this.#keystore) }, outboxSealContext(id), Buffer.from(JSON.stringify(content)));
-    await (trx as unknown as Kysely<MailTables>).insertInto('mail_outbox').values({ id, template: content.template, sealed }).execute();
+    await trx.insertInto('mail_outbox').values({ id, template: content.template, sealed }).execute();
     await this.#queue.enqueue(trx, this.#job, { outboxId: id });
     return id;
   }

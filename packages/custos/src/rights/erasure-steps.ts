@@ -4,15 +4,17 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuditTrail } from '../audit/index.ts';
 import { AppError } from '../core/errors.ts';
+import type { Principal } from '../core/principal.ts';
 import type { Sealer } from '../crypto/index.ts';
 import { TABLES, tableEntry, type TableEntry } from '../db/registry.ts';
 import { ownedBy } from './scope.ts';
 import { transaction } from '../db/transaction.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Vault } from '../vault/index.ts';
+import type { RightsTables } from './tables.ts';
 
 export interface StepDeps {
-  db: Kysely<never>;
+  db: Kysely<RightsTables>;
   sealer: Pick<Sealer, 'shredTenant'>;
   audit: AuditTrail;
   vault: Pick<Vault, 'credentials'>;
@@ -41,8 +43,11 @@ export async function revokeAccess(deps: StepDeps, personId: string, workspaces:
   });
   for (const [workspaceId, all] of [...workspaces.alone.map((id) => [id, true] as const), ...workspaces.shared.map((id) => [id, false] as const)]) {
     for (const credentialId of await owned(workspaceId, all)) {
-      const actor = { kind: 'session' as const, workspaceId, personId, credentialId: personId, client: {}, role: 'owner' };
-      await deps.vault.credentials.delete(actor, credentialId).catch((err: unknown) => {
+      // The erasure acts as the person with an owner's rights in their own workspaces.
+      const asThePerson: Principal = {
+        kind: 'session', workspaceId, personId, credentialId: personId, client: {}, role: 'owner', scopes: new Set(['read', 'write']), termsAccepted: true,
+      };
+      await deps.vault.credentials.delete(asThePerson, credentialId).catch((err: unknown) => {
         if (!(err instanceof AppError && err.code === 'not_found')) throw err;
       });
     }
@@ -59,7 +64,7 @@ export async function eraseWorkspace(deps: StepDeps, workspaceId: string): Promi
   await withTenant(deps.db, workspaceId, async (trx) => {
     // Children before parents, in reverse registry order (messages before conversations).
     for (const entry of [...tenantTables].reverse().filter(erasable)) await sql`delete from ${sql.table(entry.table)}`.execute(trx);
-    await deps.audit.record(trx as never, workspaceId, { action: 'workspace.erased', targetType: 'workspace', targetId: workspaceId, details: { via: 'erasure' } });
+    await deps.audit.record(trx, workspaceId, { action: 'workspace.erased', targetType: 'workspace', targetId: workspaceId, details: { via: 'erasure' } });
   });
   await transaction(deps.db, async (trx) => {
     for (const entry of TABLES.filter((e) => e.workspaceColumn !== undefined && erasable(e))) {
@@ -82,7 +87,7 @@ export async function pseudonymise(deps: StepDeps, personId: string, workspaceId
         await sql`update ${sql.table(entry.table)} set ${sql.ref(column)} = ${pseudonym} where ${sql.ref(column)} = ${personId}`.execute(trx);
       }
     }
-    await deps.audit.record(trx as never, workspaceId, { action: 'member.erased', targetType: 'person', targetId: pseudonym });
+    await deps.audit.record(trx, workspaceId, { action: 'member.erased', targetType: 'person', targetId: pseudonym });
   });
   // Its other members may be leaving at this very moment (two erasures at once, each of which saw
   // the workspace shared): under the workspace row's lock, the last one to leave erases it instead,

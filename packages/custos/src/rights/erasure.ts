@@ -5,7 +5,7 @@
 // secret is shredded (their IP addresses and user agents in audit entries become unreadable while
 // the chains still verify), a receipt is queued to their address, and their account row goes.
 import crypto from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { INSTANCE_CHAIN, type AuditTrail } from '../audit/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
@@ -50,7 +50,7 @@ export class Erasures {
 
   constructor(deps: ErasuresDeps) {
     this.#deps = deps;
-    this.#db = deps.db as unknown as Kysely<RightsTables>;
+    this.#db = deps.db;
   }
 
   /**
@@ -91,7 +91,7 @@ export class Erasures {
     return withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
       const received = await this.#deps.register.receive(trx, { personId, kind: 'erasure', source });
       await trx.insertInto('erasures').values({ request_id: received, person_id: personId, status: 'scheduled', erase_after: eraseAfter, plan: null, attempts: 0, lease_until: null, created_at: receivedAt, completed_at: null }).execute();
-      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'erasure.requested', actorId: personId, targetType: 'person', targetId: personId, details: { source, graceSeconds: Math.round((eraseAfter.getTime() - receivedAt.getTime()) / 1000) } });
+      await this.#deps.audit.record(trx, INSTANCE_CHAIN, { action: 'erasure.requested', actorId: personId, targetType: 'person', targetId: personId, details: { source, graceSeconds: Math.round((eraseAfter.getTime() - receivedAt.getTime()) / 1000) } });
       if (!now) await this.#deps.mail.queue(trx, { template: 'erasure_scheduled', to: email, vars: { at: eraseAfter.toISOString() } });
       return received;
     });
@@ -114,7 +114,7 @@ export class Erasures {
   async cancel(personId: string): Promise<ErasureView> {
     return withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
       const row = await trx.updateTable('erasures').set({ status: 'cancelled', completed_at: this.#deps.clock.now() })
-        .where('person_id', '=', personId).where('status', '=', 'scheduled').where(leaseFree as never)
+        .where('person_id', '=', personId).where('status', '=', 'scheduled').where(leaseFree)
         .returningAll().executeTakeFirst();
       if (!row) {
         // In this transaction: the embedded engine has one connection, which it holds.
@@ -122,7 +122,7 @@ export class Erasures {
         throw new AppError('not_found', 'no erasure is scheduled');
       }
       await this.#deps.register.close(trx, row.request_id, 'cancelled');
-      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'erasure.cancelled', actorId: personId, targetType: 'person', targetId: personId });
+      await this.#deps.audit.record(trx, INSTANCE_CHAIN, { action: 'erasure.cancelled', actorId: personId, targetType: 'person', targetId: personId });
       return view(row);
     });
   }
@@ -130,7 +130,7 @@ export class Erasures {
   /** The erasures whose grace period is over and that nobody is running. */
   async due(): Promise<string[]> {
     const rows = await this.#db.selectFrom('erasures').select('request_id').where('status', 'in', ['scheduled', 'running'])
-      .where('erase_after', '<=', this.#deps.clock.now()).where(leaseFree as never).orderBy('erase_after').execute();
+      .where('erase_after', '<=', this.#deps.clock.now()).where(leaseFree).orderBy('erase_after').execute();
     return rows.map((row) => row.request_id);
   }
 
@@ -159,9 +159,9 @@ export class Erasures {
 
   /** Runs (or resumes) one erasure if it is due and nobody else runs it; false otherwise. */
   async run(requestId: string): Promise<boolean> {
-    const claimed = await this.#db.updateTable('erasures').set({ status: 'running', lease_until: newLease as never, attempts: sql`attempts + 1` as never })
+    const claimed = await this.#db.updateTable('erasures').set({ status: 'running', lease_until: newLease, attempts: sql<number>`attempts + 1` })
       .where('request_id', '=', requestId).where('status', 'in', ['scheduled', 'running'])
-      .where('erase_after', '<=', this.#deps.clock.now()).where(leaseFree as never)
+      .where('erase_after', '<=', this.#deps.clock.now()).where(leaseFree)
       .returning(['person_id', 'plan', 'attempts']).executeTakeFirst();
     if (!claimed) return false;
     const claim = { requestId, personId: claimed.person_id, token: claimed.attempts };
@@ -191,7 +191,7 @@ export class Erasures {
   }
 
   async #save(claim: Claim, plan: ErasurePlan): Promise<void> {
-    const saved = await this.#db.updateTable('erasures').set({ plan: JSON.stringify(plan) as never })
+    const saved = await this.#db.updateTable('erasures').set({ plan: JSON.stringify(plan) })
       .where('request_id', '=', claim.requestId).where('attempts', '=', claim.token).executeTakeFirst();
     if (Number(saved.numUpdatedRows) === 0) throw new AppError('conflict', 'the erasure was taken over by another worker');
   }
@@ -240,7 +240,7 @@ export class Erasures {
       const { rows: left } = await sql<{ id: string }>`select id from memberships where "userId" = ${personId} limit 1`.execute(trx);
       if (left.length > 0) throw new AppError('conflict', 'a workspace appeared during this erasure; it is retried');
       const person = await trx.selectFrom('people').select('email').where('id', '=', personId).executeTakeFirst();
-      await this.#deps.exports.deleteAllOf(trx as never, personId);
+      await this.#deps.exports.deleteAllOf(trx, personId);
       if (person) await this.#deps.mail.queue(trx, { template: 'erasure_completed', to: person.email, vars: { at: now.toISOString() } });
       // Every global table the person owns rows in, children before the account row itself.
       for (const entry of [...TABLES].reverse()) {
@@ -255,7 +255,7 @@ export class Erasures {
         .where('request_id', '=', requestId).where('attempts', '=', token).executeTakeFirst();
       if (Number(closed.numUpdatedRows) === 0) throw new AppError('conflict', 'the erasure was taken over by another worker');
       await this.#deps.register.close(trx, requestId, 'completed');
-      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'erasure.completed', targetType: 'person', targetId: personId });
+      await this.#deps.audit.record(trx, INSTANCE_CHAIN, { action: 'erasure.completed', targetType: 'person', targetId: personId });
     });
   }
 }
@@ -267,6 +267,6 @@ interface Claim {
   token: number;
 }
 
-function view(row: RightsTables['erasures']): ErasureView {
+function view(row: Selectable<RightsTables['erasures']>): ErasureView {
   return { id: row.request_id, status: row.status, requestedAt: row.created_at, eraseAfter: row.erase_after, completedAt: row.completed_at };
 }

@@ -11,6 +11,7 @@ import { buildArchive, type ArchivePart } from './archive.ts';
 import type { ExportFiles } from './export-files.ts';
 import { countRows, readRows } from './rows.ts';
 import { personScope, selectionsOf } from './scope.ts';
+import type { RightsTables } from './tables.ts';
 
 export interface BuildJob {
   exportId: string;
@@ -21,7 +22,7 @@ export interface BuildJob {
 }
 
 export interface BuildDeps {
-  db: Kysely<never>;
+  db: Kysely<RightsTables>;
   sealer: Pick<Sealer, 'openerFor'>;
   keystore: Keystore;
   files: Pick<ExportFiles, 'writePart'>;

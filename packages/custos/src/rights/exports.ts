@@ -37,7 +37,7 @@ export interface ExportView {
 }
 
 export interface ExportsDeps {
-  db: Kysely<never>;
+  db: Kysely<RightsTables>;
   audit: AuditTrail;
   queue: Pick<JobQueue, 'enqueue'>;
   mail: Pick<Outbox, 'queue'>;
@@ -58,7 +58,7 @@ export class Exports {
 
   constructor(deps: ExportsDeps) {
     this.#deps = deps;
-    this.#db = deps.db as unknown as Kysely<RightsTables>;
+    this.#db = deps.db;
   }
 
   /**
@@ -79,7 +79,7 @@ export class Exports {
           id, person_id: personId, request_id: requestId, status: 'queued', progress: 0, bytes: null, attempts: 0,
           lease_until: null, created_at: now, ready_at: null, expires_at: new Date(now.getTime() + this.#deps.ttlSeconds * 1000),
         }).execute();
-        await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.requested', actorId: personId, targetType: 'export', targetId: id, details: { source } });
+        await this.#deps.audit.record(trx, INSTANCE_CHAIN, { action: 'export.requested', actorId: personId, targetType: 'export', targetId: id, details: { source } });
         if (options.enqueue !== false) await this.#deps.queue.enqueue(trx, RIGHTS_EXPORT, { exportId: id });
       });
     } catch (err) {
@@ -123,7 +123,7 @@ export class Exports {
     const view = await this.get(personId, id);
     if (view.status !== 'ready') throw new AppError('not_found', 'this export is not ready, or its link expired');
     await withTenant(this.#db, INSTANCE_CHAIN, (trx) =>
-      this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.downloaded', actorId: personId, targetType: 'export', targetId: id }));
+      this.#deps.audit.record(trx, INSTANCE_CHAIN, { action: 'export.downloaded', actorId: personId, targetType: 'export', targetId: id }));
     return { stream: await this.#deps.files.read(id, personId), createdAt: view.createdAt };
   }
 
@@ -133,8 +133,8 @@ export class Exports {
    */
   async run(id: string, onProgress?: (progress: number) => void): Promise<boolean> {
     const claimed = await this.#db.updateTable('exports')
-      .set({ status: 'running', lease_until: newLease as never, attempts: sql`attempts + 1` as never, progress: 0 })
-      .where('id', '=', id).where('status', 'in', ['queued', 'running']).where('attempts', '<', MAX_ATTEMPTS).where(leaseFree as never)
+      .set({ status: 'running', lease_until: newLease, attempts: sql<number>`attempts + 1`, progress: 0 })
+      .where('id', '=', id).where('status', 'in', ['queued', 'running']).where('attempts', '<', MAX_ATTEMPTS).where(leaseFree)
       .returning(['person_id', 'request_id', 'attempts', 'created_at']).executeTakeFirst();
     if (!claimed) return false;
     const token = claimed.attempts;
@@ -176,7 +176,7 @@ export class Exports {
         .where('id', '=', id).where('attempts', '=', token).where('status', '=', 'running').executeTakeFirst();
       if (Number(marked.numUpdatedRows) === 0) throw new AppError('conflict', 'the export was taken over by another worker');
       await this.#deps.register.close(trx, requestId, 'completed');
-      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.ready', actorId: personId, targetType: 'export', targetId: id, details: { bytes } });
+      await this.#deps.audit.record(trx, INSTANCE_CHAIN, { action: 'export.ready', actorId: personId, targetType: 'export', targetId: id, details: { bytes } });
       if (person) await this.#deps.mail.queue(trx, { template: 'export_ready', to: person.email, vars: { url: new URL('/v1/me/exports', this.#deps.publicUrl).toString(), expiresAt: expiresAt.toISOString() } });
     });
   }
@@ -187,7 +187,7 @@ export class Exports {
       if (token !== null) update = update.where('attempts', '=', token);
       if (Number((await update.executeTakeFirst()).numUpdatedRows) === 0) return false;
       await this.#deps.register.close(trx, requestId, 'failed');
-      await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.failed', actorId: personId, targetType: 'export', targetId: id });
+      await this.#deps.audit.record(trx, INSTANCE_CHAIN, { action: 'export.failed', actorId: personId, targetType: 'export', targetId: id });
       return true;
     });
     // What its attempts left on disk goes with it (a killed attempt's part, or an archive put in
@@ -202,7 +202,7 @@ export class Exports {
       this.#deps.files.delete(row.id);
       await withTenant(this.#db, INSTANCE_CHAIN, async (trx) => {
         await trx.updateTable('exports').set({ status: 'expired' }).where('id', '=', row.id).execute();
-        await this.#deps.audit.record(trx as never, INSTANCE_CHAIN, { action: 'export.expired', actorId: row.person_id, targetType: 'export', targetId: row.id });
+        await this.#deps.audit.record(trx, INSTANCE_CHAIN, { action: 'export.expired', actorId: row.person_id, targetType: 'export', targetId: row.id });
       });
     }
     return due.length;
@@ -226,8 +226,8 @@ export class Exports {
    * Erasure: every export of the person goes, in the caller's transaction; one not finished has
    * its request answered as cancelled. The files go once that transaction commits.
    */
-  async deleteAllOf(trx: Kysely<never>, personId: string): Promise<void> {
-    const db = trx as unknown as Kysely<RightsTables>;
+  async deleteAllOf(trx: Kysely<RightsTables>, personId: string): Promise<void> {
+    const db = trx;
     const rows = await db.selectFrom('exports').select(['id', 'request_id', 'status']).where('person_id', '=', personId).execute();
     for (const row of rows) if (row.status === 'queued' || row.status === 'running') await this.#deps.register.close(db, row.request_id, 'cancelled');
     await db.deleteFrom('exports').where('person_id', '=', personId).execute();

@@ -25,13 +25,14 @@ export { Exports, type ExportView } from './exports.ts';
 export { EXPORTS_DIR_NAME, ExportFiles } from './export-files.ts';
 export { buildExportFile, type BuildJob, type BuildProgress, type ExportBuilder } from './export-build.ts';
 export { ARCHIVE_SCHEMA_VERSION } from './archive.ts';
+export { LEASE_SECONDS } from './jobs.ts';
 export { Register, type RequestView } from './register.ts';
 export type { CategoryHeld } from './inventory.ts';
 export type { RequestKind, RequestSource, RightsTables } from './tables.ts';
 
 
 export interface RightsDeps {
-  db: Kysely<never>;
+  db: Kysely<RightsTables>;
   sealer: Sealer;
   keystore: Keystore;
   audit: AuditTrail;
@@ -62,7 +63,7 @@ export interface Rights {
 }
 
 export function createRights(deps: RightsDeps): Rights {
-  const db = deps.db as unknown as Kysely<RightsTables>;
+  const db = deps.db;
   const register = new Register(db, deps.clock, deps.config.requestDueDays);
   const files = new ExportFiles(deps.dataDir, deps.keystore);
   const build = deps.buildExport ?? inProcessBuilder({ db: deps.db, sealer: deps.sealer, keystore: deps.keystore, files });

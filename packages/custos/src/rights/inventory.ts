@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { BLOBS, CATEGORIES, TABLES, type Category } from '../db/registry.ts';
 import { countRows } from './rows.ts';
 import { selectionsOf, type PersonScope } from './scope.ts';
+import type { RightsTables } from './tables.ts';
 
 /** How long each category is kept: what the privacy policy says, in the registry's words. */
 const RETENTION: Record<Category, string> = {
@@ -43,7 +44,7 @@ function storageOf(sealed: boolean): string {
 }
 
 /** Every category with rows about the person, in the registry's order of categories. */
-export async function inventoryOf(db: Kysely<never>, scope: PersonScope): Promise<CategoryHeld[]> {
+export async function inventoryOf(db: Kysely<RightsTables>, scope: PersonScope): Promise<CategoryHeld[]> {
   const held = new Map<Category, CategoryHeld>();
   for (const selection of selectionsOf(scope, TABLES)) {
     const { count, oldest, newest } = await countRows(db, selection);

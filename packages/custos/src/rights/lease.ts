@@ -8,6 +8,7 @@
 // processes being alive, not about the rules of time the clock stands for.
 import { sql, type Kysely } from 'kysely';
 import { LEASE_SECONDS } from './jobs.ts';
+import type { RightsTables } from './tables.ts';
 
 export type LeasedTable = 'exports' | 'erasures';
 
@@ -24,7 +25,7 @@ export interface Lease {
 }
 
 /** Keeps renewing claim `token` of `table` row `id` until released; stops (and says so) once it is lost. */
-export function keepLease(db: Kysely<never>, table: LeasedTable, idColumn: string, id: string, token: number): Lease {
+export function keepLease(db: Kysely<RightsTables>, table: LeasedTable, idColumn: string, id: string, token: number): Lease {
   let held = true;
   const timer = setInterval(() => {
     void sql`update ${sql.table(table)} set lease_until = ${newLease}

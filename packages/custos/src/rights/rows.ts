@@ -3,13 +3,14 @@
 // columns opened, hidden ones (hashes, tokens, secrets) left out. Memory holds two pages at most
 // however many rows there are; no transaction stays open while the caller writes the rows out.
 import { isUtf8 } from 'node:buffer';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { personKey, open, type Keystore, type Sealer, type SealContext } from '../crypto/index.ts';
 import { transaction } from '../db/transaction.ts';
 import { withTenant } from '../db/tenant.ts';
 import { INSTANCE_CHAIN } from '../audit/index.ts';
 import type { TableEntry } from '../db/registry.ts';
 import type { Selection } from './scope.ts';
+import type { RightsTables } from './tables.ts';
 
 /**
  * A page holds at most MAX_PAGE_ROWS rows and, past its first row, at most PAGE_BYTES of stored
@@ -20,7 +21,7 @@ export const MAX_PAGE_ROWS = 1000;
 export const PAGE_BYTES = 4 * 1024 * 1024;
 
 export interface RowsDeps {
-  db: Kysely<never>;
+  db: Kysely<RightsTables>;
   sealer: Pick<Sealer, 'openerFor'>;
   keystore: Keystore;
 }
@@ -29,11 +30,11 @@ type Row = Record<string, unknown>;
 export type ExportedRow = Record<string, unknown>;
 
 /** Runs `fn` in the transaction a selection's rows are read in. */
-export function inSelection<T>(db: Kysely<never>, selection: Selection, fn: (trx: Kysely<never>) => Promise<T>): Promise<T> {
+export function inSelection<T>(db: Kysely<RightsTables>, selection: Selection, fn: (trx: Transaction<RightsTables>) => Promise<T>): Promise<T> {
   return selection.tenantId ? withTenant(db, selection.tenantId, fn) : transaction(db, fn);
 }
 
-export async function countRows(db: Kysely<never>, selection: Selection): Promise<{ count: number; oldest: Date | null; newest: Date | null }> {
+export async function countRows(db: Kysely<RightsTables>, selection: Selection): Promise<{ count: number; oldest: Date | null; newest: Date | null }> {
   const { entry } = selection;
   const at = entry.createdAt ? sql.ref(entry.createdAt) : sql`null::timestamptz`;
   const { rows } = await inSelection(db, selection, (trx) => sql<{ count: number; oldest: Date | null; newest: Date | null }>`
@@ -101,7 +102,7 @@ export async function* readRows(deps: RowsDeps, selection: Selection, personId: 
   // Only what is exported leaves the database (hidden columns stay, unless the key needs them),
   // sealed values as base64: smaller on the wire than bytea's hex, and quicker to decode.
   let columns: ReturnType<typeof sql> | undefined;
-  const columnsOf = async (trx: Kysely<never>) => {
+  const columnsOf = async (trx: Kysely<RightsTables>) => {
     const { rows: names } = await sql<{ name: string }>`
       select attname as name from pg_attribute where attrelid = to_regclass(${entry.table}) and attnum > 0 and not attisdropped order by attnum`.execute(trx);
     return sql.join(names.map(({ name }) => name).filter((name) => !hidden.has(name) || entry.key.includes(name))
@@ -120,7 +121,7 @@ export async function* readRows(deps: RowsDeps, selection: Selection, personId: 
       ) page
       where custos_bytes_before < ${PAGE_BYTES}
       order by ${keyColumns}`.execute(trx);
-    const opener = selection.tenantId && Object.values(entry.sealed).includes('workspace') ? await deps.sealer.openerFor(trx as never, selection.tenantId) : undefined;
+    const opener = selection.tenantId && Object.values(entry.sealed).includes('workspace') ? await deps.sealer.openerFor(trx, selection.tenantId) : undefined;
     const out: ExportedRow[] = [];
     for (const row of rows) {
       out.push(await exportRow({ entry, personId, hidden, opener, ownKey: ownKeyOnce }, row));

@@ -5,6 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import { INSTANCE_CHAIN } from '../audit/index.ts';
 import { TABLES, type TableEntry } from '../db/registry.ts';
+import type { RightsTables } from './tables.ts';
 
 export interface PersonScope {
   personId: string;
@@ -17,7 +18,7 @@ export interface PersonScope {
   soleOwnerOf: string[];
 }
 
-export async function scopeOf(db: Kysely<never>, personId: string, email: string): Promise<PersonScope> {
+export async function scopeOf(db: Kysely<RightsTables>, personId: string, email: string): Promise<PersonScope> {
   const { rows } = await sql<{ id: string; role: string; members: number; owners: number }>`
     select m."organizationId" as id, m.role,
            (select count(*)::int from memberships o where o."organizationId" = m."organizationId") as members,
@@ -40,7 +41,7 @@ export async function scopeOf(db: Kysely<never>, personId: string, email: string
 }
 
 /** The scope of a person by id; null once their account row is gone. */
-export async function personScope(db: Kysely<never>, personId: string): Promise<PersonScope | null> {
+export async function personScope(db: Kysely<RightsTables>, personId: string): Promise<PersonScope | null> {
   const { rows } = await sql<{ email: string }>`select email from people where id = ${personId}`.execute(db);
   return rows[0] ? scopeOf(db, personId, rows[0].email) : null;
 }

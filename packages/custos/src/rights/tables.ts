@@ -1,4 +1,10 @@
-// The Kysely view of the rights tables (migration 0011).
+// The Kysely view of the rights tables (migration 0011), with the identity tables (people, sessions,
+// the audit trail and the outbox) and data keys that rights' transactions also use. Every other
+// registered table is reached by name, walking the data registry (src/db/registry.ts).
+import type { ColumnType } from 'kysely';
+import type { KeysTables } from '../crypto/index.ts';
+import type { IdentityTables } from '../identity/index.ts';
+
 export type RequestKind = 'access' | 'export' | 'erasure' | 'rectification' | 'restriction' | 'objection';
 /** Who brought the request: the person over the API, or an operator on their behalf (the CLI). */
 export type RequestSource = 'api' | 'operator';
@@ -16,7 +22,7 @@ export interface ErasurePlan {
   done: string[];
 }
 
-export interface RightsTables {
+export type RightsTables = IdentityTables & KeysTables & {
   rights_requests: {
     id: string;
     person_id: string;
@@ -45,12 +51,11 @@ export interface RightsTables {
     person_id: string;
     status: ErasureStatus;
     erase_after: Date;
-    plan: ErasurePlan | null;
+    // jsonb: read back as an object, written as its JSON text.
+    plan: ColumnType<ErasurePlan | null, string | null, string | null>;
     attempts: number;
     lease_until: Date | null;
     created_at: Date;
     completed_at: Date | null;
   };
-  people: { id: string; email: string; name: string };
-  sessions: { id: string; userId: string; createdAt: Date };
-}
+};

@@ -5,7 +5,7 @@
 //   proposed → approved → executing → succeeded | failed
 //   proposed → rejected | expired | voided
 import type { Kysely } from 'kysely';
-import type { AuditTrail, AuditTrx } from '../audit/index.ts';
+import type { AuditTrail } from '../audit/index.ts';
 import { AppError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Sealer } from '../crypto/index.ts';
@@ -14,7 +14,8 @@ import { createdBefore, createdCursor, decodeCursor, encodeCursor, exactCreatedA
 import { can } from '../identity/index.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { actionContext, actionView, openOperation, type ActionRow, type ActionView } from './action-view.ts';
-import { credentialNotFound, type Credentials, type StoredCredential, type VaultActor } from './credentials.ts';
+import type { Principal } from '../core/principal.ts';
+import { credentialNotFound, type Credentials, type StoredCredential } from './credentials.ts';
 import type { Executor } from './execute.ts';
 import { ACTION_EXPIRE } from './jobs.ts';
 import { checkOperation, operationHash, sameHash, type Operation, type OperationInput } from './operation.ts';
@@ -56,33 +57,33 @@ export class Actions {
     this.#deps = deps;
   }
 
-  async propose(actor: VaultActor, input: ProposalInput): Promise<ActionView> {
-    if (!can(actor.role, 'action', 'propose')) throw new AppError('forbidden', 'your role cannot propose actions');
-    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+  async propose(principal: Principal, input: ProposalInput): Promise<ActionView> {
+    if (!can(principal.role, 'action', 'propose')) throw new AppError('forbidden', 'your role cannot propose actions');
+    return withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
       const stored = await this.#deps.credentials.stored(trx, input.credentialId, 'share');
       if (!stored) throw credentialNotFound();
       const operation = this.#check(input.operation, stored);
-      return this.#insertProposal(trx, actor, { credentialId: input.credentialId, provider: stored.provider.name, summary: input.summary, operation, replayOf: null });
+      return this.#insertProposal(trx, principal, { credentialId: input.credentialId, provider: stored.provider.name, summary: input.summary, operation, replayOf: null });
     });
   }
 
   /** A new proposal of a finished action's operation: it needs an approval of its own. */
-  async replay(actor: VaultActor, id: string): Promise<ActionView> {
-    if (!can(actor.role, 'action', 'propose')) throw new AppError('forbidden', 'your role cannot propose actions');
-    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+  async replay(principal: Principal, id: string): Promise<ActionView> {
+    if (!can(principal.role, 'action', 'propose')) throw new AppError('forbidden', 'your role cannot propose actions');
+    return withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
       const row = await this.#row(trx, id);
       if (!TERMINAL.includes(row.status)) throw new AppError('conflict', 'only a finished action can be replayed', { status: row.status });
       const stored = await this.#credentialOf(trx, row);
-      const summary = (await this.#deps.sealer.open(trx, actionContext(actor.workspaceId, id, 'summary'), row.summary)).toString('utf8');
-      const operation = this.#check(await openOperation(this.#deps.sealer, trx, actor.workspaceId, row), stored);
-      return this.#insertProposal(trx, actor, { credentialId: stored.row.id, provider: row.provider, summary, operation, replayOf: id });
+      const summary = (await this.#deps.sealer.open(trx, actionContext(principal.workspaceId, id, 'summary'), row.summary)).toString('utf8');
+      const operation = this.#check(await openOperation(this.#deps.sealer, trx, principal.workspaceId, row), stored);
+      return this.#insertProposal(trx, principal, { credentialId: stored.row.id, provider: row.provider, summary, operation, replayOf: id });
     });
   }
 
-  async list(actor: VaultActor, filters: ActionFilters): Promise<Page<ActionView>> {
-    if (!can(actor.role, 'action', 'read')) throw new AppError('forbidden', 'your role cannot see actions');
+  async list(principal: Principal, filters: ActionFilters): Promise<Page<ActionView>> {
+    if (!can(principal.role, 'action', 'read')) throw new AppError('forbidden', 'your role cannot see actions');
     const after = decodeCursor(filters.cursor, createdCursor);
-    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+    return withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
       let query = trx.selectFrom('actions').selectAll().select(exactCreatedAt.as('position'))
         .orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filters.limit + 1);
       // As the views show them: a proposal past its expiry is expired, even before the job marks it.
@@ -95,55 +96,55 @@ export class Actions {
       const page = rows.slice(0, filters.limit);
       const last = page.at(-1);
       return {
-        items: await Promise.all(page.map((row) => actionView(this.#deps.sealer, trx, actor.workspaceId, row as ActionRow, false))),
+        items: await Promise.all(page.map((row) => actionView(this.#deps.sealer, trx, principal.workspaceId, row as ActionRow, false))),
         nextCursor: rows.length > filters.limit && last ? encodeCursor([last.position, last.id]) : null,
       };
     });
   }
 
-  async get(actor: VaultActor, id: string): Promise<ActionView> {
-    if (!can(actor.role, 'action', 'read')) throw new AppError('forbidden', 'your role cannot see actions');
-    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => actionView(this.#deps.sealer, trx, actor.workspaceId, await this.#row(trx, id), true));
+  async get(principal: Principal, id: string): Promise<ActionView> {
+    if (!can(principal.role, 'action', 'read')) throw new AppError('forbidden', 'your role cannot see actions');
+    return withTenant(this.#deps.db, principal.workspaceId, async (trx) => actionView(this.#deps.sealer, trx, principal.workspaceId, await this.#row(trx, id), true));
   }
 
   /**
    * A person approves the operation whose hash they were shown; custos then runs it at most once
    * and answers with the outcome. Another approval of the same action finds it no longer pending.
    */
-  async approve(actor: VaultActor, id: string, shownHash: string): Promise<ActionView> {
-    this.#mayDecide(actor);
-    const decision = await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
-      const row = await this.#pending(trx, actor.workspaceId, id);
+  async approve(principal: Principal, id: string, shownHash: string): Promise<ActionView> {
+    this.#mayDecide(principal);
+    const decision = await withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
+      const row = await this.#pending(trx, principal.workspaceId, id);
       if (row === 'expired') return row;
-      const operation = await openOperation(this.#deps.sealer, trx, actor.workspaceId, row);
+      const operation = await openOperation(this.#deps.sealer, trx, principal.workspaceId, row);
       if (!sameHash(operationHash(id, row.credential_id, operation), shownHash)) {
         throw new AppError('operation_hash_mismatch', 'the operation is not the one whose hash was approved; read the action again');
       }
       this.#check(operation, await this.#credentialOf(trx, row));
-      await trx.updateTable('actions').set({ status: 'approved', decided_by: actor.personId, decided_at: new Date(), updated_at: new Date() })
+      await trx.updateTable('actions').set({ status: 'approved', decided_by: principal.personId, decided_at: new Date(), updated_at: new Date() })
         .where('id', '=', id).execute();
-      await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.approved', targetType: 'action', targetId: id, details: { provider: row.provider, method: row.method } });
+      await recordDataEvent(this.#deps.audit, trx, principal, { action: 'action.approved', targetType: 'action', targetId: id, details: { provider: row.provider, method: row.method } });
       // If this server dies before or during the call, another one finds out from this job.
-      await this.#deps.executor.scheduleRecovery(trx, actor.workspaceId, id);
+      await this.#deps.executor.scheduleRecovery(trx, principal.workspaceId, id);
       return 'approved' as const;
     });
     if (decision === 'expired') throw new AppError('action_expired', 'this proposal expired before it was approved');
-    await this.#deps.executor.run(actor.workspaceId, id);
-    return this.get(actor, id);
+    await this.#deps.executor.run(principal.workspaceId, id);
+    return this.get(principal, id);
   }
 
-  async reject(actor: VaultActor, id: string): Promise<ActionView> {
-    this.#mayDecide(actor);
-    const decision = await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
-      const row = await this.#pending(trx, actor.workspaceId, id);
+  async reject(principal: Principal, id: string): Promise<ActionView> {
+    this.#mayDecide(principal);
+    const decision = await withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
+      const row = await this.#pending(trx, principal.workspaceId, id);
       if (row === 'expired') return row;
-      await trx.updateTable('actions').set({ status: 'rejected', decided_by: actor.personId, decided_at: new Date(), updated_at: new Date() })
+      await trx.updateTable('actions').set({ status: 'rejected', decided_by: principal.personId, decided_at: new Date(), updated_at: new Date() })
         .where('id', '=', id).execute();
-      await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.rejected', targetType: 'action', targetId: id, details: { provider: row.provider } });
+      await recordDataEvent(this.#deps.audit, trx, principal, { action: 'action.rejected', targetType: 'action', targetId: id, details: { provider: row.provider } });
       return 'rejected' as const;
     });
     if (decision === 'expired') throw new AppError('action_expired', 'this proposal expired before it was decided');
-    return this.get(actor, id);
+    return this.get(principal, id);
   }
 
   /** The expiry job: a proposal nobody decided on in time. */
@@ -154,10 +155,10 @@ export class Actions {
     });
   }
 
-  #mayDecide(actor: VaultActor): void {
+  #mayDecide(principal: Principal): void {
     // The route admits sessions only; this holds for any other caller of the service too.
-    if (actor.kind !== 'session') throw new AppError('session_required', 'only a person signed in may approve or reject an action');
-    if (!can(actor.role, 'action', 'approve')) throw new AppError('forbidden', 'your role cannot approve or reject actions');
+    if (principal.kind !== 'session') throw new AppError('session_required', 'only a person signed in may approve or reject an action');
+    if (!can(principal.role, 'action', 'approve')) throw new AppError('forbidden', 'your role cannot approve or reject actions');
   }
 
   /** The action locked for a decision; 'expired' (and so marked) when it waited too long. */
@@ -181,7 +182,7 @@ export class Actions {
 
   async #expire(trx: VaultTrx, tenantId: string, id: string): Promise<'expired'> {
     await trx.updateTable('actions').set({ status: 'expired', reason: 'expired', updated_at: new Date() }).where('id', '=', id).execute();
-    await this.#deps.audit.record(trx as unknown as AuditTrx, tenantId, { action: 'action.expired', targetType: 'action', targetId: id });
+    await this.#deps.audit.record(trx, tenantId, { action: 'action.expired', targetType: 'action', targetId: id });
     return 'expired';
   }
 
@@ -195,33 +196,33 @@ export class Actions {
 
   async #insertProposal(
     trx: VaultTrx,
-    actor: VaultActor,
+    principal: Principal,
     proposal: { credentialId: string; provider: string; summary: string; operation: Operation; replayOf: string | null },
   ): Promise<ActionView> {
     const id = newId();
-    const seal = await this.#deps.sealer.sealerFor(trx, actor.workspaceId);
+    const seal = await this.#deps.sealer.sealerFor(trx, principal.workspaceId);
     const row = await trx.insertInto('actions').values({
-      tenant_id: actor.workspaceId,
+      tenant_id: principal.workspaceId,
       id,
       credential_id: proposal.credentialId,
       provider: proposal.provider,
       method: proposal.operation.method,
       host: new URL(proposal.operation.url).host,
-      summary: seal(actionContext(actor.workspaceId, id, 'summary'), Buffer.from(proposal.summary, 'utf8')),
-      operation: seal(actionContext(actor.workspaceId, id, 'operation'), Buffer.from(JSON.stringify(proposal.operation), 'utf8')),
+      summary: seal(actionContext(principal.workspaceId, id, 'summary'), Buffer.from(proposal.summary, 'utf8')),
+      operation: seal(actionContext(principal.workspaceId, id, 'operation'), Buffer.from(JSON.stringify(proposal.operation), 'utf8')),
       status: 'proposed',
-      proposed_by: actor.personId,
-      proposed_via: actor.kind,
-      api_key_id: actor.kind === 'api_key' ? actor.credentialId : null,
+      proposed_by: principal.personId,
+      proposed_via: principal.kind,
+      api_key_id: principal.kind === 'api_key' ? principal.credentialId : null,
       expires_at: new Date(Date.now() + this.#deps.ttlSeconds * 1000),
       replay_of: proposal.replayOf,
     }).returningAll().executeTakeFirstOrThrow();
-    await recordDataEvent(this.#deps.audit, trx, actor, {
+    await recordDataEvent(this.#deps.audit, trx, principal, {
       action: 'action.proposed', targetType: 'action', targetId: id,
       details: { provider: proposal.provider, method: proposal.operation.method, ...(proposal.replayOf ? { replayOf: proposal.replayOf } : {}) },
     });
-    await this.#deps.queue.enqueue(trx, ACTION_EXPIRE, { tenantId: actor.workspaceId, actionId: id }, { startAfterSeconds: this.#deps.ttlSeconds + 1 });
-    return actionView(this.#deps.sealer, trx, actor.workspaceId, row as ActionRow, false);
+    await this.#deps.queue.enqueue(trx, ACTION_EXPIRE, { tenantId: principal.workspaceId, actionId: id }, { startAfterSeconds: this.#deps.ttlSeconds + 1 });
+    return actionView(this.#deps.sealer, trx, principal.workspaceId, row as ActionRow, false);
   }
 }
 

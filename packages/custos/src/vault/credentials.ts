@@ -9,18 +9,14 @@ import { newId } from '../core/ids.ts';
 import type { AuditTrail } from '../audit/index.ts';
 import { credentialKey, open, seal, shredCredentialKey, type Keystore, type Sealer, type SealContext } from '../crypto/index.ts';
 import { withTenant } from '../db/tenant.ts';
-import { recordDataEvent, type Actor } from '../data/index.ts';
+import type { Principal } from '../core/principal.ts';
+import { recordDataEvent } from '../data/index.ts';
 import { can } from '../identity/index.ts';
 import type { Logger } from '../core/log.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import { CREDENTIAL_SHRED } from './jobs.ts';
 import type { Provider, ProviderRegistry } from './providers.ts';
 import type { CredentialsTable, VaultTables, VaultTrx } from './tables.ts';
-
-export interface VaultActor extends Actor {
-  /** The person's role in the workspace. */
-  role: string;
-}
 
 export interface CredentialView {
   id: string;
@@ -85,8 +81,8 @@ export class Credentials {
     this.#deps = deps;
   }
 
-  async create(actor: VaultActor, input: CredentialInput): Promise<CredentialView> {
-    if (!can(actor.role, 'credential', 'create')) throw new AppError('forbidden', 'your role cannot add credentials');
+  async create(principal: Principal, input: CredentialInput): Promise<CredentialView> {
+    if (!can(principal.role, 'credential', 'create')) throw new AppError('forbidden', 'your role cannot add credentials');
     const provider = this.#deps.providers.get(input.provider);
     if (!provider) throw new AppError('invalid_request', 'unknown provider', { providers: this.#deps.providers.names() });
     const baseUrl = checkBaseUrl(provider, input.baseUrl, this.#deps.addressRefused);
@@ -94,15 +90,15 @@ export class Credentials {
     // The credential's own secret lives in the keystore, outside the database, like a tenant's.
     const ownKey = await credentialKey(this.#deps.keystore, id, true);
     try {
-      return await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
-        const ctx = secretContext(actor.workspaceId, id);
+      return await withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
+        const ctx = secretContext(principal.workspaceId, id);
         const inner = seal(ownKey, ctx, Buffer.from(input.secret, 'utf8'));
         const secret = await this.#deps.sealer.seal(trx, ctx, inner);
         const row = await trx.insertInto('credentials').values({
-          tenant_id: actor.workspaceId, id, provider: provider.name, label: input.label, secret,
-          last_four: input.secret.length >= 16 ? input.secret.slice(-4) : '', base_url: baseUrl, created_by: actor.personId,
+          tenant_id: principal.workspaceId, id, provider: provider.name, label: input.label, secret,
+          last_four: input.secret.length >= 16 ? input.secret.slice(-4) : '', base_url: baseUrl, created_by: principal.personId,
         }).returning(COLUMNS).executeTakeFirstOrThrow();
-        await recordDataEvent(this.#deps.audit, trx, actor, { action: 'credential.created', targetType: 'credential', targetId: id, details: { provider: provider.name } });
+        await recordDataEvent(this.#deps.audit, trx, principal, { action: 'credential.created', targetType: 'credential', targetId: id, details: { provider: provider.name } });
         return view(row);
       });
     } catch (err) {
@@ -111,15 +107,15 @@ export class Credentials {
     }
   }
 
-  async list(actor: VaultActor): Promise<CredentialView[]> {
-    if (!can(actor.role, 'credential', 'read')) throw new AppError('forbidden', 'your role cannot see credentials');
-    return withTenant(this.#deps.db, actor.workspaceId, async (trx) =>
+  async list(principal: Principal): Promise<CredentialView[]> {
+    if (!can(principal.role, 'credential', 'read')) throw new AppError('forbidden', 'your role cannot see credentials');
+    return withTenant(this.#deps.db, principal.workspaceId, async (trx) =>
       (await trx.selectFrom('credentials').select(COLUMNS).orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map(view));
   }
 
-  async get(actor: VaultActor, id: string): Promise<CredentialView> {
-    if (!can(actor.role, 'credential', 'read')) throw new AppError('forbidden', 'your role cannot see credentials');
-    return withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+  async get(principal: Principal, id: string): Promise<CredentialView> {
+    if (!can(principal.role, 'credential', 'read')) throw new AppError('forbidden', 'your role cannot see credentials');
+    return withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
       const row = await trx.selectFrom('credentials').select(COLUMNS).where('id', '=', id).executeTakeFirst();
       if (!row) throw credentialNotFound();
       return view(row);
@@ -130,9 +126,9 @@ export class Credentials {
    * Deletes the credential at once (P-RET-2). Proposals that named it can no longer run: they
    * become `voided`; every action keeps its record, without the reference.
    */
-  async delete(actor: VaultActor, id: string): Promise<void> {
-    if (!can(actor.role, 'credential', 'delete')) throw new AppError('forbidden', 'your role cannot delete credentials');
-    await withTenant(this.#deps.db, actor.workspaceId, async (trx) => {
+  async delete(principal: Principal, id: string): Promise<void> {
+    if (!can(principal.role, 'credential', 'delete')) throw new AppError('forbidden', 'your role cannot delete credentials');
+    await withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
       // Locked first: a proposal naming it either committed before (and is voided here) or waits and finds it gone.
       const locked = await trx.selectFrom('credentials').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
       if (!locked) throw credentialNotFound();
@@ -141,9 +137,9 @@ export class Credentials {
       const deleted = await trx.deleteFrom('credentials').where('id', '=', id).returning('provider').executeTakeFirst();
       if (!deleted) throw credentialNotFound();
       for (const action of voided) {
-        await recordDataEvent(this.#deps.audit, trx, actor, { action: 'action.voided', targetType: 'action', targetId: action.id, details: { reason: 'credential_deleted' } });
+        await recordDataEvent(this.#deps.audit, trx, principal, { action: 'action.voided', targetType: 'action', targetId: action.id, details: { reason: 'credential_deleted' } });
       }
-      await recordDataEvent(this.#deps.audit, trx, actor, { action: 'credential.deleted', targetType: 'credential', targetId: id, details: { provider: deleted.provider, voided: voided.length } });
+      await recordDataEvent(this.#deps.audit, trx, principal, { action: 'credential.deleted', targetType: 'credential', targetId: id, details: { provider: deleted.provider, voided: voided.length } });
       await this.#deps.queue.enqueue(trx, CREDENTIAL_SHRED, { credentialId: id });
     });
     // The deletion has committed: a failure to shred now is not the caller's to see (the row is

@@ -5,7 +5,7 @@
 // leaves the action executing; the recovery job then ends it as failed, `interrupted`, and never
 // calls again: whether the provider acted is for a person to check, not for custos to guess.
 import type { Kysely } from 'kysely';
-import type { AuditTrail, AuditTrx } from '../audit/index.ts';
+import type { AuditTrail } from '../audit/index.ts';
 import { isAppError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Sealer } from '../crypto/index.ts';
@@ -67,7 +67,7 @@ export class Executor {
         .where('id', '=', id).where('status', '=', 'approved')
         .returning(['id', 'credential_id', 'decided_by', 'provider', 'method', 'operation']).executeTakeFirst();
       if (!row) return null;
-      await this.#deps.audit.record(trx as unknown as AuditTrx, tenantId, {
+      await this.#deps.audit.record(trx, tenantId, {
         action: 'action.executing', ...(row.decided_by ? { actorId: row.decided_by } : {}), targetType: 'action', targetId: id,
         details: { provider: row.provider, method: row.method },
       });
@@ -140,7 +140,7 @@ export class Executor {
         finished_at: new Date(), updated_at: new Date(),
       }).where('id', '=', action.id).where('status', '=', 'executing').returning(['provider']).executeTakeFirst();
       if (!row) return false;
-      await this.#deps.audit.record(trx as unknown as AuditTrx, tenantId, {
+      await this.#deps.audit.record(trx, tenantId, {
         action: `action.${outcome.status}`, ...(action.approvedBy ? { actorId: action.approvedBy } : {}), targetType: 'action', targetId: action.id,
         details: {
           provider: row.provider,

@@ -19,7 +19,7 @@ import { Secrets } from './use-secret.ts';
 
 export { Actions, type ActionFilters, type ProposalInput } from './actions.ts';
 export type { ActionView, ExecutionLog } from './action-view.ts';
-export { Credentials, credentialInput, type CredentialInput, type CredentialView, type VaultActor } from './credentials.ts';
+export { Credentials, credentialInput, type CredentialInput, type CredentialView } from './credentials.ts';
 export { HTTP_METHODS, operationHash, operationInput, type Operation, type OperationInput } from './operation.ts';
 export { BUILT_IN_PROVIDERS, ProviderRegistry, type Provider } from './providers.ts';
 export { ACTION_STATUSES, type ActionStatus, type VaultTables } from './tables.ts';
@@ -31,7 +31,7 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 const RECOVERY_MARGIN_SECONDS = 5;
 
 export interface VaultDeps {
-  db: object;
+  db: Kysely<VaultTables>;
   sealer: Sealer;
   keystore: Keystore;
   audit: AuditTrail;
@@ -50,7 +50,7 @@ export interface Vault {
 }
 
 export function createVault(deps: VaultDeps): Vault {
-  const db = deps.db as Kysely<VaultTables>;
+  const { db } = deps;
   const providers = new ProviderRegistry(loadOperatorProviders(deps.config.providersFile));
   const allowed = parseAllowedRanges(deps.config.egressAllow);
   const egress: EgressPolicy = {

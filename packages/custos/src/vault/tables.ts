@@ -45,9 +45,9 @@ export interface ActionsTable {
   updated_at: Generated<Date>;
 }
 
-export interface VaultTables extends DataTables {
+export type VaultTables = DataTables & {
   credentials: CredentialsTable;
   actions: ActionsTable;
-}
+};
 
 export type VaultTrx = Transaction<VaultTables>;

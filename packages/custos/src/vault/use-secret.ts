@@ -6,7 +6,7 @@
 // A JavaScript string cannot be wiped from memory: the secret lives as long as the garbage
 // collector keeps it. What custos can promise is that no code path beyond `fn` receives it.
 import type { Kysely } from 'kysely';
-import type { AuditTrail, AuditTrx } from '../audit/index.ts';
+import type { AuditTrail } from '../audit/index.ts';
 import { AppError } from '../core/errors.ts';
 import { withTenant } from '../db/tenant.ts';
 import type { Credentials } from './credentials.ts';
@@ -53,7 +53,7 @@ export class Secrets {
       if (!stored) throw credentialGone();
       const secret = await this.#deps.credentials.openSecret(trx, use.workspaceId, stored.row);
       await trx.updateTable('credentials').set({ last_used_at: new Date() }).where('id', '=', credentialId).execute();
-      await this.#deps.audit.record(trx as unknown as AuditTrx, use.workspaceId, {
+      await this.#deps.audit.record(trx, use.workspaceId, {
         action: 'credential.used',
         ...(use.personId ? { actorId: use.personId } : {}),
         targetType: 'credential',

@@ -9,7 +9,7 @@ import { transaction } from '../../src/db/transaction.ts';
 import { JobQueue } from '../../src/jobs/queue.ts';
 import { openKeys, type Keys } from '../../src/keys.ts';
 import { DEFAULT_MAIL_FROM, type MailConfig } from '../../src/core/config.ts';
-import { MailError, createMail, type Mail, type MailRequest } from '../../src/mail/index.ts';
+import { MailError, createMail, type Mail, type MailRequest, type MailTables } from '../../src/mail/index.ts';
 import { ENGINE, useMigratedRuntime } from '../support/database.ts';
 import { LogCapture } from '../support/log-capture.ts';
 import { startSmtpServer, type TestSmtpServer } from '../support/smtp.ts';
@@ -99,7 +99,7 @@ describe(`mail outbox on ${ENGINE}`, () => {
     const url = link();
     let stored: { template: string; sealed: Buffer } | undefined;
     let jobData: unknown[] = [];
-    const id = await transaction(handle.runtime.db, async (trx) => {
+    const id = await transaction(handle.runtime.db.$extendTables<MailTables>(), async (trx) => {
       const outboxId = await mail.outbox.queue(trx, { template: 'verify_email', to, vars: { url } });
       // Read before delivery: the worker cannot run before this transaction commits.
       stored = (await sql<{ template: string; sealed: Buffer }>`select template, sealed from mail_outbox where id = ${outboxId}`.execute(trx)).rows[0];
@@ -127,7 +127,7 @@ describe(`mail outbox on ${ENGINE}`, () => {
     const to = address();
     const before = { rows: await outboxRows(), jobs: await mailJobs() };
     let id: string | undefined;
-    await expect(transaction(handle.runtime.db, async (trx) => {
+    await expect(transaction(handle.runtime.db.$extendTables<MailTables>(), async (trx) => {
       id = await mail.outbox.queue(trx, { template: 'password_reset', to, vars: { url: link() } });
       throw new Error('the reset request failed');
     })).rejects.toThrow('the reset request failed');
@@ -145,7 +145,7 @@ describe(`mail outbox on ${ENGINE}`, () => {
     const dir = path.join(handle.testDb.config.dataDir, 'mailbox');
     const to = address();
     const url = link();
-    const id = await transaction(handle.runtime.db, (trx) =>
+    const id = await transaction(handle.runtime.db.$extendTables<MailTables>(), (trx) =>
       mail.outbox.queue(trx, { template: 'email_change_confirm', to, vars: { url, newEmail: to } }));
     const committed = Date.now();
     let file: string | undefined;
@@ -179,7 +179,7 @@ describe(`mail outbox on ${ENGINE}`, () => {
     });
     try {
       const mail = await startMail({ transport: 'smtp', smtpUrl: flaky.url }, { pollingIntervalSeconds: 0.5 });
-      const id = await mail.outbox.queue(handle.runtime.db, { template: 'signin_notice', to, vars: { at: new Date().toISOString(), userAgent: 'Firefox <on> Linux' } });
+      const id = await mail.outbox.queue(handle.runtime.db.$extendTables<MailTables>(), { template: 'signin_notice', to, vars: { at: new Date().toISOString(), userAgent: 'Firefox <on> Linux' } });
       const received = await flaky.waitFor(to);
       expect(flaky.rcptCount()).toBe(2);
       expect(received.parsed.subject).toBe('New sign-in to your account');
@@ -208,7 +208,7 @@ describe(`mail outbox on ${ENGINE}`, () => {
       [{ template: 'verify_email', to: `${to}\r\nBcc: someone@example.com`, vars: { url: link() } }, 'invalid_recipient'],
     ];
     for (const [request, code] of refused) {
-      const err = await transaction(handle.runtime.db, (trx) => mail.outbox.queue(trx, request as MailRequest)).catch((e: unknown) => e);
+      const err = await transaction(handle.runtime.db.$extendTables<MailTables>(), (trx) => mail.outbox.queue(trx, request as MailRequest)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(MailError);
       expect((err as MailError).code).toBe(code);
       for (const value of planted) expect((err as MailError).message).not.toContain(value);
@@ -223,7 +223,7 @@ describe(`mail outbox on ${ENGINE}`, () => {
     try {
       // The job is declared but not handled here: the test runs the handler itself.
       const mail = await startMail({ transport: 'smtp', smtpUrl: refusing.url }, { handle: false });
-      const id = await mail.outbox.queue(handle.runtime.db, { template: 'email_change_notice', to, vars: {} });
+      const id = await mail.outbox.queue(handle.runtime.db.$extendTables<MailTables>(), { template: 'email_change_notice', to, vars: {} });
       await expect(mail.deliver(id, { finalAttempt: true })).rejects.toThrow();
       expect(await outboxRows(id)).toBe(0);
       expect(await mail.deliver(id)).toBe('gone');
@@ -237,7 +237,7 @@ describe(`mail outbox on ${ENGINE}`, () => {
   it('a row relabelled with another template in the database is dropped, not sent', async () => {
     const mail = await startMail({ transport: 'smtp', smtpUrl: smtp.url }, { handle: false });
     const to = address();
-    const id = await mail.outbox.queue(handle.runtime.db, { template: 'password_reset', to, vars: { url: link() } });
+    const id = await mail.outbox.queue(handle.runtime.db.$extendTables<MailTables>(), { template: 'password_reset', to, vars: { url: link() } });
     await handle.runtime.pool.query(`update mail_outbox set template = 'verify_email' where id = $1`, [id]);
     expect(await mail.deliver(id)).toBe('dropped');
     expect(await outboxRows(id)).toBe(0);

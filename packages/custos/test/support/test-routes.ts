@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Authenticator, Principal, Scope } from '../../src/http/auth.ts';
+import type { Authenticator, Principal, Scope } from '../../src/core/principal.ts';
 
 export const TEST_PRINCIPAL_HEADER = 'x-test-principal';
 

@@ -1,7 +1,7 @@
 // Traces (P-DAT-2): spans arriving over OTLP, stored sealed, read back as pages of traces and as trees.
 import { AppError } from '../../core/errors.ts';
 import { withTenant } from '../../db/tenant.ts';
-import type { Actor } from '../actor.ts';
+import type { Principal } from '../../core/principal.ts';
 import { recordDataEvent } from '../audit.ts';
 import type { Page } from '../conversations.ts';
 import type { DecodedTraces } from '../otlp/index.ts';
@@ -29,15 +29,15 @@ const traceNotFound = () => new AppError('not_found', 'no such trace');
 export class Traces extends DataService {
 
   /** Stores an export request's spans and records one audit entry with its counts; resolves after the commit. */
-  async ingest(actor: Actor, decoded: DecodedTraces): Promise<IngestResult> {
+  async ingest(principal: Principal, decoded: DecodedTraces): Promise<IngestResult> {
     const fitting = decoded.spans.filter(timesFit);
     const outOfRange = decoded.spans.length - fitting.length;
     const rejectedSpans = decoded.rejectedSpans + outOfRange;
     const errorMessage = [decoded.errorMessage, outOfRange ? `${outOfRange} spans with a time past the year 2262` : ''].filter(Boolean).join('; ');
-    const inserted = await withTenant(this.db, actor.workspaceId, async (trx) => {
-      const result = await insertSpans(trx, this.sealer, actor.workspaceId, fitting);
-      await recordDataEvent(this.audit, trx, actor, {
-        action: 'traces.ingested', targetType: 'workspace', targetId: actor.workspaceId,
+    const inserted = await withTenant(this.db, principal.workspaceId, async (trx) => {
+      const result = await insertSpans(trx, this.sealer, principal.workspaceId, fitting);
+      await recordDataEvent(this.audit, trx, principal, {
+        action: 'traces.ingested', targetType: 'workspace', targetId: principal.workspaceId,
         details: { spans: result.spans, traces: result.traces, rejected: rejectedSpans, duplicates: fitting.length - result.spans },
       });
       return result;
@@ -45,22 +45,22 @@ export class Traces extends DataService {
     return { storedSpans: inserted.spans, rejectedSpans, errorMessage };
   }
 
-  async list(actor: Actor, filters: TraceFilters): Promise<Page<TraceSummary>> {
-    return withTenant(this.db, actor.workspaceId, (trx) => listTraces(trx, this.sealer, actor.workspaceId, filters));
+  async list(principal: Principal, filters: TraceFilters): Promise<Page<TraceSummary>> {
+    return withTenant(this.db, principal.workspaceId, (trx) => listTraces(trx, this.sealer, principal.workspaceId, filters));
   }
 
-  async get(actor: Actor, traceId: string): Promise<TraceView> {
-    const spans = await withTenant(this.db, actor.workspaceId, (trx) => traceTree(trx, this.sealer, actor.workspaceId, traceId));
+  async get(principal: Principal, traceId: string): Promise<TraceView> {
+    const spans = await withTenant(this.db, principal.workspaceId, (trx) => traceTree(trx, this.sealer, principal.workspaceId, traceId));
     if (!spans) throw traceNotFound();
     return { traceId, spans };
   }
 
-  async delete(actor: Actor, traceId: string): Promise<void> {
-    await withTenant(this.db, actor.workspaceId, async (trx) => {
+  async delete(principal: Principal, traceId: string): Promise<void> {
+    await withTenant(this.db, principal.workspaceId, async (trx) => {
       const trace = await trx.deleteFrom('traces').where('trace_id', '=', traceId).returning('span_count').executeTakeFirst();
       const spans = await trx.deleteFrom('spans').where('trace_id', '=', traceId).executeTakeFirst();
       if (!trace && Number(spans.numDeletedRows) === 0) throw traceNotFound();
-      await recordDataEvent(this.audit, trx, actor, { action: 'trace.deleted', targetType: 'trace', targetId: traceId, details: { spans: Number(spans.numDeletedRows) } });
+      await recordDataEvent(this.audit, trx, principal, { action: 'trace.deleted', targetType: 'trace', targetId: traceId, details: { spans: Number(spans.numDeletedRows) } });
     });
   }
 }

@@ -2,7 +2,7 @@
 // right credentials gets 401/403 whatever it carries.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.ts';
-import type { Authenticator, Scope } from '../auth.ts';
+import type { Authenticator, Scope } from '../../core/principal.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

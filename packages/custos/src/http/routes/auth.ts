@@ -7,10 +7,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError, ERROR_STATUS, errorBody, type ErrorCode } from '../../core/errors.ts';
 import { isUniqueViolation } from '../../db/pg-errors.ts';
-import type { BetterAuthInstance } from '../../identity/better-auth.ts';
-import { AUTH_BASE_PATH, SESSION_COOKIE } from '../../identity/better-auth.ts';
-import { accountSubject, ipSubject, type RateRules } from '../../identity/rate-rules.ts';
-import { runWithRequestContext } from '../../identity/request-context.ts';
+import {
+  AUTH_BASE_PATH, SESSION_COOKIE, accountSubject, ipSubject, runWithRequestContext, type BetterAuthInstance, type RateRules,
+} from '../../identity/index.ts';
 import { enforceRateLimit, type RateLimiter, type RateRule } from '../../ratelimit/index.ts';
 
 export interface AuthRouteDeps {

@@ -7,8 +7,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, type ErrorCode } from '../../core/errors.ts';
-import { decodeTraceRequest, encodeExportResponse, encodeStatus, type OtlpFormat } from '../../data/otlp/index.ts';
-import type { Data } from '../../data/index.ts';
+import { decodeTraceRequest, encodeExportResponse, encodeStatus, type Data, type OtlpFormat } from '../../data/index.ts';
 import { principalOf } from '../auth.ts';
 import { prepareErrorReply } from '../plugins/errors.ts';
 
