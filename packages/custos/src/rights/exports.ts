@@ -2,7 +2,7 @@
 // downloadable until the link expires, then deleted. The build reads the person's rows in short
 // keyset-paged transactions straight into the zip, the zip straight into the streaming seal, and
 // the seal straight into the file: memory stays flat whatever the account holds.
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { INSTANCE_CHAIN, type AuditTrail } from '../audit/index.ts';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
@@ -226,11 +226,10 @@ export class Exports {
    * Erasure: every export of the person goes, in the caller's transaction; one not finished has
    * its request answered as cancelled. The files go once that transaction commits.
    */
-  async deleteAllOf(trx: Kysely<RightsTables>, personId: string): Promise<void> {
-    const db = trx;
-    const rows = await db.selectFrom('exports').select(['id', 'request_id', 'status']).where('person_id', '=', personId).execute();
-    for (const row of rows) if (row.status === 'queued' || row.status === 'running') await this.#deps.register.close(db, row.request_id, 'cancelled');
-    await db.deleteFrom('exports').where('person_id', '=', personId).execute();
+  async deleteAllOf(trx: Transaction<RightsTables>, personId: string): Promise<void> {
+    const rows = await trx.selectFrom('exports').select(['id', 'request_id', 'status']).where('person_id', '=', personId).execute();
+    for (const row of rows) if (row.status === 'queued' || row.status === 'running') await this.#deps.register.close(trx, row.request_id, 'cancelled');
+    await trx.deleteFrom('exports').where('person_id', '=', personId).execute();
     afterCommit(trx, () => {
       for (const row of rows) this.#deps.files.delete(row.id);
     });

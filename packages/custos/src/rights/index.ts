@@ -63,7 +63,7 @@ export interface Rights {
 }
 
 export function createRights(deps: RightsDeps): Rights {
-  const db = deps.db;
+  const { db } = deps;
   const register = new Register(db, deps.clock, deps.config.requestDueDays);
   const files = new ExportFiles(deps.dataDir, deps.keystore);
   const build = deps.buildExport ?? inProcessBuilder({ db: deps.db, sealer: deps.sealer, keystore: deps.keystore, files });
