@@ -5,6 +5,8 @@
 export const ERROR_STATUS = {
   invalid_request: 400,
   invalid_json: 400,
+  /** Text a column or a sealed value could not hold as sent: a lone surrogate, or NUL where stored in clear. */
+  invalid_text: 400,
   https_required: 400,
   invalid_token: 400,
   operation_not_allowed: 400,

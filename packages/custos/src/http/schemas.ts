@@ -2,9 +2,14 @@
 import { z } from 'zod';
 import { DEFAULT_PAGE, MAX_PAGE } from '../data/index.ts';
 
-/** A name stored in a clear text column (a model, a service): Postgres text cannot hold NUL. */
+/** Text stored in a clear text column (a name, a model, a service): Postgres text cannot hold NUL. */
+export function clearText(max = 200) {
+  return z.string().max(max).refine((text) => !text.includes('\u0000'), 'must not contain NUL characters');
+}
+
+/** A name stored in clear: not empty, no NUL. */
 export function label(max = 200) {
-  return z.string().min(1).max(max).refine((text) => !text.includes('\u0000'), 'must not contain NUL characters');
+  return clearText(max).min(1);
 }
 
 /** How deep JSON content may nest: deeper values would overflow the recursion that reads them back. */

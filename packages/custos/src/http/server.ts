@@ -9,6 +9,7 @@ import type { Config } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Authenticator } from '../core/principal.ts';
 import { registerAuthentication } from './plugins/authentication.ts';
+import { registerBodyShape } from './plugins/body-shape.ts';
 import { frameworkErrorHandler, registerErrorHandling } from './plugins/errors.ts';
 import { registerHttpsOnly } from './plugins/https-only.ts';
 import { registerRequestLog, requestIdFrom } from './plugins/request-log.ts';
@@ -58,6 +59,7 @@ export async function buildHttpServer(deps: HttpServerDeps): Promise<FastifyInst
   if (httpsOnly) registerHttpsOnly(app, config.publicUrl);
   await registerSecurityHeaders(app, httpsOnly);
   registerAuthentication(app, deps.authenticate, config.publicUrl.origin);
+  registerBodyShape(app);
 
   await app.register(swagger, {
     openapi: {

@@ -74,6 +74,8 @@ export class ApiKeys {
   }
 
   async create(principal: Principal, input: { name: string; scopes: Scope[]; expiresAt?: Date }): Promise<ApiKeyView & { key: string }> {
+    // A key is made by a person signed in: one made by another key would outlive that key's revocation.
+    if (principal.kind !== 'session') throw new AppError('session_required', 'a person signed in creates API keys, not a key');
     if (!can(principal.role, 'apiKey', 'create') || !hasAdminScope(principal)) throw new AppError('forbidden', 'your role cannot manage API keys');
     // A key never holds more than its creator may do.
     const allowed = new Set(scopesOfRole(principal.role).filter((s) => principal.scopes.has(s)));

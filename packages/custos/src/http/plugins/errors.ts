@@ -51,6 +51,9 @@ export function toAppError(err: unknown): AppError {
   // Postgres chose this transaction as a deadlock's or a serialization conflict's victim: nothing
   // was written, and the same request sent again succeeds.
   if (fastifyError.code === '40P01' || fastifyError.code === '40001') return new AppError('database_busy', 'the database was busy; send the request again');
+  // Text Postgres cannot store (NUL in a text column, a character its encoding lacks): the schemas
+  // refuse it first; this keeps a field they missed a 400 rather than a 500.
+  if (fastifyError.code === '22021' || fastifyError.code === '22P05') return new AppError('invalid_text', 'the request holds text that cannot be stored (a NUL character?)');
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (mapped) return new AppError(mapped, messageFor(mapped));
   const status = fastifyError.statusCode;

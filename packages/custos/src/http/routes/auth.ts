@@ -11,6 +11,7 @@ import {
   AUTH_BASE_PATH, SESSION_COOKIE, accountSubject, ipSubject, runWithRequestContext, type BetterAuthInstance, type RateRules,
 } from '../../identity/index.ts';
 import { enforceRateLimit, type RateLimiter, type RateRule } from '../../ratelimit/index.ts';
+import { clearText } from '../schemas.ts';
 
 export interface AuthRouteDeps {
   auth: BetterAuthInstance;
@@ -160,7 +161,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
 
   routes.post(`${AUTH_BASE_PATH}/sign-up/email`, {
     config: publicRoute,
-    schema: { tags, summary: 'Sign up with an email address and a password (name optional); signs in', body: z.object({ email, password, name: z.string().max(200).optional() }).strict(), response: { 200: ok } },
+    schema: { tags, summary: 'Sign up with an email address and a password (name optional); signs in', body: z.object({ email, password, name: clearText(200).optional() }).strict(), response: { 200: ok } },
     preHandler: async (request) => limit(request, rules.signUpPerIp, { email: request.body.email, perAccountIp: rules.signUpPerAccountIp, perAccount: rules.signUpPerAccount }),
   }, async (request, reply) => {
     request.body = { ...request.body, name: request.body.name ?? '' };
@@ -176,7 +177,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
 
   routes.post(`${AUTH_BASE_PATH}/sign-out`, {
     config: publicRoute,
-    schema: { tags, summary: 'Sign out: the session is deleted and the cookie cleared' },
+    schema: { tags, summary: 'Sign out: the session is deleted and the cookie cleared', body: z.object({}).strict().nullish() },
   }, async (request, reply) => forward(request, reply));
 
   routes.get(`${AUTH_BASE_PATH}/get-session`, {

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SCOPES, type Identity } from '../../../identity/index.ts';
 import { principalOf } from '../../auth.ts';
+import { label } from '../../schemas.ts';
 
 const keySchema = z.object({
   id: z.uuid(),
@@ -20,10 +21,12 @@ export function registerApiKeyRoutes(app: FastifyInstance, identity: Identity): 
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['api-keys'];
 
+  // A person signed in makes keys, never a key: a stolen key must not be a way to more of them.
   routes.post('/v1/api-keys', {
+    config: { auth: 'session' },
     schema: {
-      tags, summary: 'Creates a key for the workspace; the key is shown in this response only',
-      body: z.object({ name: z.string().trim().min(1).max(64), scopes: z.array(z.enum(SCOPES)).min(1), expiresAt: z.coerce.date().optional() }).strict(),
+      tags, summary: 'Creates a key for the workspace (a person signed in only); the key is shown in this response only',
+      body: z.object({ name: z.string().trim().pipe(label(64)), scopes: z.array(z.enum(SCOPES)).min(1), expiresAt: z.coerce.date().optional() }).strict(),
       response: { 201: keySchema.extend({ key: z.string() }) },
     },
   }, async (request, reply) => reply.status(201).send(await identity.apiKeys.create(principalOf(request), request.body)));

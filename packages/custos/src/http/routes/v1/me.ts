@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Identity } from '../../../identity/index.ts';
 import { principalOf } from '../../auth.ts';
+import { label } from '../../schemas.ts';
 
 const sessionSchema = z.object({ id: z.uuid(), createdAt: z.date(), expiresAt: z.date(), userAgent: z.string().nullable(), current: z.boolean() });
 const termsSchema = z.object({ currentVersion: z.string(), accepted: z.boolean(), acceptedAt: z.date().nullable() });
@@ -50,7 +51,7 @@ export function registerMeRoutes(app: FastifyInstance, identity: Identity): void
 
   routes.post('/v1/me/terms', {
     config: { auth: 'session', terms: 'exempt' },
-    schema: { tags, summary: 'Accepts the current policy version (recorded with time, IP and user agent, sealed)', body: z.object({ version: z.string().min(1).max(64) }).strict(), response: { 200: termsSchema } },
+    schema: { tags, summary: 'Accepts the current policy version (recorded with time, IP and user agent, sealed)', body: z.object({ version: label(64) }).strict(), response: { 200: termsSchema } },
   }, async (request) => {
     const p = principalOf(request);
     return identity.terms.accept(p.personId, request.body.version, { ip: p.client.ip, userAgent: p.client.userAgent });

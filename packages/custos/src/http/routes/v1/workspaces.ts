@@ -5,10 +5,11 @@ import { z } from 'zod';
 import { AppError } from '../../../core/errors.ts';
 import { ROLE_NAMES, type Identity } from '../../../identity/index.ts';
 import { principalOf } from '../../auth.ts';
+import { label } from '../../schemas.ts';
 
 const workspaceSchema = z.object({ id: z.uuid(), name: z.string(), role: z.string(), personal: z.boolean(), createdAt: z.date() });
 const memberSchema = z.object({ personId: z.uuid(), role: z.string(), joinedAt: z.date() });
-const name = z.string().trim().min(1).max(100);
+const name = z.string().trim().pipe(label(100));
 const idParams = z.object({ id: z.uuid() });
 
 export function registerWorkspaceRoutes(app: FastifyInstance, identity: Identity): void {
