@@ -165,7 +165,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       log,
       authenticate: infra.authenticate ?? identity.authenticate,
       routes: (app) => {
-        registerAuthRoutes(app, { auth: ident.auth, sessionOf: ident.sessionOf, limiter: rateLimiter, publicOrigin: config.publicUrl.origin, rules });
+        registerAuthRoutes(app, { auth: ident.auth, sessionOf: ident.sessionOf, nameOf: (personId) => ident.names.get(personId), limiter: rateLimiter, publicOrigin: config.publicUrl.origin, rules });
         registerMeRoutes(app, ident);
         registerWorkspaceRoutes(app, ident);
         registerApiKeyRoutes(app, ident);

@@ -70,6 +70,11 @@ export interface TableEntry {
   createdAt?: string;
   /** Why erasure leaves the rows (append-only, or unreadable once the secret is shredded). */
   keptAtErasure?: string;
+  /**
+   * Columns of personal data kept in clear, each with the reason it cannot be sealed (or why it is
+   * empty). Everything else a person wrote or is described by is sealed, hidden, or an id or time.
+   */
+  clear?: Readonly<Record<string, string>>;
   /** Columns holding sealed envelopes (crypto/envelope.ts), and whose secret seals them. */
   sealed: Readonly<Record<string, SealedUnder>>;
   /** Why it is kept (for GET /v1/me/data and the privacy page). */
@@ -84,17 +89,24 @@ const appendOnly = 'the audit trail is append-only: entries hold ids, never cont
 
 export const TABLES: readonly TableEntry[] = [
   // Identity (Better Auth's tables and custos's own beside them).
-  { table: 'people', category: 'account', owner: person('id'), key: ['id'], createdAt: 'createdAt', sealed: {}, purpose: 'to let you sign in and reach you about your account' },
+  {
+    table: 'people', category: 'account', owner: person('id'), key: ['id'], createdAt: 'createdAt', sealed: {}, purpose: 'to let you sign in and reach you about your account',
+    clear: {
+      email: 'sign-up, sign-in, verification and password reset find the account by its address: Better Auth looks it up by equality in this column and mails it. A keyed hash here with the address sealed beside it would need custos between Better Auth and every read of this table; not done yet',
+      name: 'always empty: the name is sealed under the person’s own secret in person_names',
+    },
+  },
+  { table: 'person_names', category: 'account', owner: person('person_id'), key: ['person_id'], createdAt: 'updated_at', sealed: { name_sealed: 'person' }, purpose: 'to address you by the name you gave' },
   { table: 'accounts', category: 'account', owner: person('userId'), key: ['id'], createdAt: 'createdAt', hidden: ['password', 'accessToken', 'refreshToken', 'idToken'], sealed: {}, purpose: 'to check your password or external sign-in' },
   { table: 'sessions', category: 'sessions', owner: person('userId'), key: ['id'], createdAt: 'createdAt', hidden: ['token'], sealed: {}, purpose: 'to keep you signed in' },
   // A password reset's row names the person in `value`; its identifier is a hashed token.
   { table: 'verifications', category: 'sign_in_tokens', owner: person('value'), key: ['id'], createdAt: 'createdAt', hidden: ['identifier'], sealed: {}, purpose: 'to verify your address and reset your password' },
-  { table: 'workspaces', category: 'workspaces', owner: { kind: 'workspace', column: 'id' }, key: ['id'], createdAt: 'createdAt', sealed: {}, purpose: 'to hold your data apart from everyone else’s' },
+  { table: 'workspaces', category: 'workspaces', owner: { kind: 'workspace', column: 'id' }, key: ['id'], createdAt: 'createdAt', sealed: {}, purpose: 'to hold your data apart from everyone else’s', clear: { name: 'the workspace’s own name, shown to each of its members ("Personal" for a personal one); it goes when the workspace does' } },
   { table: 'memberships', category: 'workspaces', owner: person('userId'), key: ['id'], workspaceColumn: 'organizationId', createdAt: 'createdAt', sealed: {}, purpose: 'to know which workspaces you belong to and your role' },
   // Left workspaces: what the person wrote there still names them (their export and erasure reach it).
   { table: 'former_memberships', category: 'workspaces', owner: person('person_id'), key: ['person_id', 'workspace_id'], workspaceColumn: 'workspace_id', createdAt: 'left_at', sealed: {}, purpose: 'to reach, when you ask for your data or its erasure, what you wrote in workspaces you have left' },
-  { table: 'invitations', category: 'workspaces', owner: person('inviterId'), key: ['id'], workspaceColumn: 'organizationId', emailColumn: 'email', createdAt: 'createdAt', sealed: {}, purpose: 'to invite people to a workspace' },
-  { table: 'api_keys', category: 'api_keys', owner: person('metadata', 'createdBy'), key: ['id'], workspaceColumn: 'referenceId', createdAt: 'createdAt', hidden: ['key'], sealed: {}, purpose: 'to let your programs call the API' },
+  { table: 'invitations', category: 'workspaces', owner: person('inviterId'), key: ['id'], workspaceColumn: 'organizationId', emailColumn: 'email', createdAt: 'createdAt', sealed: {}, purpose: 'to invite people to a workspace', clear: { email: 'an invitation is found by the address it was sent to' } },
+  { table: 'api_keys', category: 'api_keys', owner: person('metadata', 'createdBy'), key: ['id'], workspaceColumn: 'referenceId', createdAt: 'createdAt', hidden: ['key'], sealed: {}, purpose: 'to let your programs call the API', clear: { name: 'a key’s label, written and read by Better Auth’s api-key plugin, which custos does not stand between' } },
   { table: 'terms_acceptances', category: 'consents', owner: person('person_id'), key: ['person_id', 'policy_version'], createdAt: 'accepted_at', sealed: { client_sealed: 'person' }, purpose: 'to prove which terms you accepted' },
   { table: 'instance_admins', category: 'account', owner: person('person_id'), key: ['person_id'], createdAt: 'granted_at', sealed: {}, purpose: 'to know who operates this instance' },
   // Audit: instance events are on the chain of the nil tenant, workspace events on the workspace's.
@@ -106,7 +118,11 @@ export const TABLES: readonly TableEntry[] = [
   { table: 'traces', category: 'traces', owner: workspace, key: tenantKey('trace_id'), createdAt: 'received_at', sealed: {}, purpose: 'to analyse the traces your integrations send' },
   { table: 'spans', category: 'traces', owner: workspace, key: tenantKey('trace_id', 'span_id'), createdAt: 'received_at', sealed: { content: 'workspace' }, purpose: 'to analyse the traces your integrations send' },
   // The vault: provider credentials and the actions proposed, approved and executed with them.
-  { table: 'credentials', category: 'credentials', owner: workspace, key: tenantKey('id'), people: ['created_by'], createdAt: 'created_at', hidden: ['secret'], sealed: { secret: 'workspace' }, purpose: 'to call your providers on your behalf, only when an approved action needs it' },
+  {
+    table: 'credentials', category: 'credentials', owner: workspace, key: tenantKey('id'), people: ['created_by'], createdAt: 'created_at', hidden: ['secret'],
+    sealed: { secret: 'workspace', label_sealed: 'workspace' }, purpose: 'to call your providers on your behalf, only when an approved action needs it',
+    clear: { label: 'empty since migration 0013 (the label is in label_sealed); a row an earlier release wrote is sealed when next read' },
+  },
   { table: 'actions', category: 'workflow_logs', owner: workspace, key: tenantKey('id'), people: ['proposed_by', 'decided_by'], createdAt: 'created_at', sealed: { summary: 'workspace', operation: 'workspace', execution: 'workspace' }, purpose: 'to run only what a person approved, and to answer for every operation executed' },
   // Requests under data-protection law, and the exports they produce.
   { table: 'rights_requests', category: 'requests', owner: person('person_id'), key: ['id'], createdAt: 'received_at', keptAtErasure: 'the register proves each request was answered on time: it holds ids, kinds and times only', sealed: {}, purpose: 'to answer every request you make about your data on time, and prove it' },

@@ -2,6 +2,7 @@
 // in, the role there, and what this credential may do.
 import type { Kysely } from 'kysely';
 import type { Principal, Scope } from '../core/principal.ts';
+import type { PersonNames } from './names.ts';
 import type { IdentityTables } from './tables.ts';
 
 export interface MeView {
@@ -16,10 +17,10 @@ export interface MeView {
   termsAccepted: boolean;
 }
 
-export async function describeCaller(db: Kysely<IdentityTables>, principal: Principal): Promise<MeView> {
-  const person = await db.selectFrom('people').select(['email', 'name', 'emailVerified']).where('id', '=', principal.personId).executeTakeFirstOrThrow();
+export async function describeCaller(db: Kysely<IdentityTables>, names: PersonNames, principal: Principal): Promise<MeView> {
+  const person = await db.selectFrom('people').select(['email', 'emailVerified']).where('id', '=', principal.personId).executeTakeFirstOrThrow();
   return {
-    personId: principal.personId, ...person, workspaceId: principal.workspaceId, role: principal.role,
+    personId: principal.personId, ...person, name: await names.get(principal.personId), workspaceId: principal.workspaceId, role: principal.role,
     scopes: [...principal.scopes], via: principal.kind, termsAccepted: principal.termsAccepted,
   };
 }

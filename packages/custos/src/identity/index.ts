@@ -16,6 +16,7 @@ import { createBetterAuth, type BetterAuthInstance, type IdentitySettings } from
 import { IdentityRecorder } from './recorder.ts';
 import { currentClient } from './request-context.ts';
 import type { IdentityTables } from './tables.ts';
+import { PersonNames } from './names.ts';
 import { Sessions } from './sessions.ts';
 import { Terms } from './terms.ts';
 import { Workspaces } from './workspaces.ts';
@@ -28,6 +29,7 @@ export { ApiKeys, SCOPES, type ApiKeyView } from './api-keys.ts';
 export { Workspaces, type WorkspaceView, type MemberView } from './workspaces.ts';
 export { Terms, type TermsStatus } from './terms.ts';
 export { Sessions, type SessionView } from './sessions.ts';
+export { PersonNames } from './names.ts';
 export type { MeView } from './caller.ts';
 export { ROLE_NAMES, isRole, can, type Role } from './roles.ts';
 export { RATE_RULES, accountSubject, ipSubject, rateRules, type RateRules } from './rate-rules.ts';
@@ -61,6 +63,7 @@ export interface Identity {
   apiKeys: ApiKeys;
   terms: Terms;
   sessions: Sessions;
+  names: PersonNames;
   recorder: IdentityRecorder;
   db: Kysely<IdentityTables>;
   /** Who is calling (GET /v1/me). */
@@ -82,6 +85,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
   const recorder = new IdentityRecorder(db, deps.audit, () => cache.clear());
   const workspaces = new Workspaces(db, recorder, deps.shredWorkspace);
   const terms = new Terms(db, deps.keystore, recorder, deps.policyVersion);
+  const names = new PersonNames(db, deps.keystore);
 
   const auth = createBetterAuth({
     db,
@@ -106,6 +110,8 @@ export function createIdentity(deps: IdentityDeps): Identity {
       },
       async personCreated(user) {
         await recorder.person({ action: 'person.signed_up', actorId: user.id, targetType: 'person', targetId: user.id });
+        const { signUpName } = currentClient();
+        if (signUpName) await names.set(user.id, signUpName);
         await workspaces.create(user.id, 'Personal', { personal: true });
         // Signing up is accepting the policy in force (P-ACC-6).
         await terms.accept(user.id, deps.policyVersion, currentClient());
@@ -142,14 +148,18 @@ export function createIdentity(deps: IdentityDeps): Identity {
   });
   return {
     auth, authenticate, workspaces, apiKeys: new ApiKeys(db, auth, recorder), terms, sessions: new Sessions(db, recorder), recorder, db,
-    me: (principal) => describeCaller(db, principal),
+    names,
+    me: (principal) => describeCaller(db, names, principal),
     sessionOf: async (cookieHeader) => {
       const found = await auth.api.getSession({ headers: new Headers({ cookie: cookieHeader }) });
       return found ? { personId: found.user.id, email: found.user.email, signedInAt: new Date(found.session.createdAt) } : null;
     },
     signedInAt: async (sessionId) => (await db.selectFrom('sessions').select('createdAt').where('id', '=', sessionId).executeTakeFirst())?.createdAt ?? null,
     isInstanceAdmin: async (personId) => (await db.selectFrom('instance_admins').select('person_id').where('person_id', '=', personId).executeTakeFirst()) !== undefined,
-    start: () => cache.listen(deps.database),
+    start: async () => {
+      await names.sealClearNames();
+      await cache.listen(deps.database);
+    },
     close: () => cache.close(),
   };
 }

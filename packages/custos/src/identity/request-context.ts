@@ -6,6 +6,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface RequestContext {
   ip: string | undefined;
   userAgent: string | undefined;
+  /** On a sign-up, the name the person gave: custos seals it (names.ts); Better Auth never sees it. */
+  signUpName?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -27,6 +27,7 @@ export type IdentityTables = AuditTables & MailTables & {
   terms_acceptances: { person_id: string; policy_version: string; accepted_at: Generated<Date>; client_sealed: Buffer | null };
   instance_admins: { person_id: string; granted_at: Generated<Date> };
   former_memberships: { person_id: string; workspace_id: string; left_at: Generated<Date> };
+  person_names: { person_id: string; name_sealed: Buffer; updated_at: Generated<Date> };
 };
 
 export type IdentityTrx = Transaction<IdentityTables>;

@@ -45,7 +45,7 @@ export interface StoredCredential {
   provider: Provider;
 }
 
-const COLUMNS = ['id', 'provider', 'label', 'last_four', 'base_url', 'created_by', 'created_at', 'last_used_at'] as const;
+const COLUMNS = ['id', 'provider', 'label', 'label_sealed', 'last_four', 'base_url', 'created_by', 'created_at', 'last_used_at'] as const;
 type StoredRow = Selectable<CredentialsTable>;
 type CredentialRow = Pick<StoredRow, (typeof COLUMNS)[number]>;
 
@@ -55,9 +55,13 @@ function secretContext(tenantId: string, id: string): SealContext {
   return { tenantId, table: 'credentials', column: 'secret', rowId: id };
 }
 
-function view(row: CredentialRow): CredentialView {
+function labelContext(tenantId: string, id: string): SealContext {
+  return { tenantId, table: 'credentials', column: 'label_sealed', rowId: id };
+}
+
+function view(row: CredentialRow, label: string): CredentialView {
   return {
-    id: row.id, provider: row.provider, label: row.label, lastFour: row.last_four, baseUrl: row.base_url,
+    id: row.id, provider: row.provider, label, lastFour: row.last_four, baseUrl: row.base_url,
     createdBy: row.created_by, createdAt: row.created_at, lastUsedAt: row.last_used_at,
   };
 }
@@ -94,12 +98,13 @@ export class Credentials {
         const ctx = secretContext(principal.workspaceId, id);
         const inner = seal(ownKey, ctx, Buffer.from(input.secret, 'utf8'));
         const secret = await this.#deps.sealer.seal(trx, ctx, inner);
+        const label = await this.#deps.sealer.seal(trx, labelContext(principal.workspaceId, id), Buffer.from(input.label, 'utf8'));
         const row = await trx.insertInto('credentials').values({
-          tenant_id: principal.workspaceId, id, provider: provider.name, label: input.label, secret,
+          tenant_id: principal.workspaceId, id, provider: provider.name, label: null, label_sealed: label, secret,
           last_four: input.secret.length >= 16 ? input.secret.slice(-4) : '', base_url: baseUrl, created_by: principal.personId,
         }).returning(COLUMNS).executeTakeFirstOrThrow();
         await recordDataEvent(this.#deps.audit, trx, principal, { action: 'credential.created', targetType: 'credential', targetId: id, details: { provider: provider.name } });
-        return view(row);
+        return view(row, input.label);
       });
     } catch (err) {
       await shredCredentialKey(this.#deps.keystore, id).catch(() => undefined);
@@ -109,8 +114,10 @@ export class Credentials {
 
   async list(principal: Principal): Promise<CredentialView[]> {
     if (!can(principal.role, 'credential', 'read')) throw new AppError('forbidden', 'your role cannot see credentials');
-    return withTenant(this.#deps.db, principal.workspaceId, async (trx) =>
-      (await trx.selectFrom('credentials').select(COLUMNS).orderBy('created_at', 'desc').orderBy('id', 'desc').execute()).map(view));
+    return withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
+      const rows = await trx.selectFrom('credentials').select(COLUMNS).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+      return Promise.all(rows.map(async (row) => view(row, await this.#label(trx, principal.workspaceId, row))));
+    });
   }
 
   async get(principal: Principal, id: string): Promise<CredentialView> {
@@ -118,8 +125,22 @@ export class Credentials {
     return withTenant(this.#deps.db, principal.workspaceId, async (trx) => {
       const row = await trx.selectFrom('credentials').select(COLUMNS).where('id', '=', id).executeTakeFirst();
       if (!row) throw credentialNotFound();
-      return view(row);
+      return view(row, await this.#label(trx, principal.workspaceId, row));
     });
+  }
+
+  /**
+   * The label, opened. A label an earlier release kept in clear is sealed now, in the reader's
+   * transaction: the runtime can reach a workspace's rows only in its own tenant transaction, so a
+   * start-up pass over every workspace could not find them.
+   */
+  async #label(trx: VaultTrx, tenantId: string, row: Pick<CredentialRow, 'id' | 'label' | 'label_sealed'>): Promise<string> {
+    const ctx = labelContext(tenantId, row.id);
+    if (row.label_sealed) return (await this.#deps.sealer.open(trx, ctx, row.label_sealed)).toString('utf8');
+    const label = row.label ?? '';
+    const sealed = await this.#deps.sealer.seal(trx, ctx, Buffer.from(label, 'utf8'));
+    await trx.updateTable('credentials').set({ label: null, label_sealed: sealed }).where('id', '=', row.id).execute();
+    return label;
   }
 
   /**

@@ -7,7 +7,9 @@ export interface CredentialsTable {
   tenant_id: string;
   id: string;
   provider: string;
-  label: string;
+  /** Empty since migration 0013, but for a row an earlier release wrote (sealed when next read). */
+  label: string | null;
+  label_sealed: Buffer | null;
   secret: Buffer;
   last_four: string;
   base_url: string | null;

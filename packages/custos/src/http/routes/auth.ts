@@ -17,6 +17,8 @@ export interface AuthRouteDeps {
   auth: BetterAuthInstance;
   /** The person a session cookie belongs to, and when they signed in; null if none. */
   sessionOf: (cookieHeader: string) => Promise<{ personId: string; email: string; signedInAt: Date } | null>;
+  /** The person's name, sealed apart from Better Auth's tables ('' when none). */
+  nameOf: (personId: string) => Promise<string>;
   limiter: RateLimiter;
   publicOrigin: string;
   rules: RateRules;
@@ -92,6 +94,8 @@ function cookieName(setCookie: string): string {
 interface ForwardOptions {
   /** Rewrites a successful JSON body (sign-up answers the same whether or not the address was new). */
   body?: (json: unknown) => unknown;
+  /** A sign-up's name, which custos seals itself and Better Auth never sees. */
+  signUpName?: string;
   /** Answers these Better Auth error codes as a success with this body, so as not to reveal an account. */
   quietErrors?: Record<string, unknown>;
 }
@@ -122,7 +126,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     const body = hasBody ? JSON.stringify({ ...(request.body as object), ...(request.url.includes('/sign-in/') ? { rememberMe: true } : {}) }) : undefined;
     const fetchRequest = new Request(new URL(request.url, deps.publicOrigin), { method: request.method, headers, body });
     const response = await runWithRequestContext(
-      { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : undefined },
+      { ip: request.ip, userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : undefined, signUpName: options.signUpName },
       () => deps.auth.handler(fetchRequest),
     ).catch((err: unknown) => {
       // Better Auth throws what is not its own refusal (onAPIError.throw): a unique violation is two
@@ -148,11 +152,18 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
       return reply.status(ERROR_STATUS[code]).send(errorBody(error));
     }
     if (location && response.status >= 300 && response.status < 400) return reply.redirect(safeLocation(location, deps.publicOrigin), response.status as 302);
-    const result = options.body ? options.body(stripTokens(json)) : json === undefined ? {} : stripTokens(json);
+    const result = options.body ? await options.body(stripTokens(json)) : json === undefined ? {} : stripTokens(json);
     // get-session answers JSON null when nobody is signed in; Fastify would send null as no body.
     if (result === null) return reply.status(response.status).type('application/json').send('null');
     return reply.status(response.status).send(result);
   }
+
+  // Better Auth's people.name is always empty: the name is sealed under the person's secret.
+  const withName = async (json: unknown) => {
+    const user = (json as { user?: { id?: unknown } } | null)?.user;
+    if (!user || typeof user.id !== 'string') return json;
+    return { ...(json as object), user: { ...user, name: await deps.nameOf(user.id) } };
+  };
 
   const sessionOfRequest = async (request: FastifyRequest) =>
     typeof request.headers.cookie === 'string' ? deps.sessionOf(request.headers.cookie) : null;
@@ -164,9 +175,10 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
     schema: { tags, summary: 'Sign up with an email address and a password (name optional); signs in', body: z.object({ email, password, name: clearText(200).optional() }).strict(), response: { 200: ok } },
     preHandler: async (request) => limit(request, rules.signUpPerIp, { email: request.body.email, perAccountIp: rules.signUpPerAccountIp, perAccount: rules.signUpPerAccount }),
   }, async (request, reply) => {
-    request.body = { ...request.body, name: request.body.name ?? '' };
+    const signUpName = request.body.name ?? '';
+    request.body = { ...request.body, name: '' };
     // The same answer whether or not the address already has an account.
-    return forward(request, reply, { body: () => ({ status: true }), quietErrors: { USER_ALREADY_EXISTS: { status: true }, USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: { status: true } } });
+    return forward(request, reply, { signUpName, body: () => ({ status: true }), quietErrors: { USER_ALREADY_EXISTS: { status: true }, USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: { status: true } } });
   });
 
   routes.post(`${AUTH_BASE_PATH}/sign-in/email`, {
@@ -183,7 +195,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: AuthRouteDeps): v
   routes.get(`${AUTH_BASE_PATH}/get-session`, {
     config: publicRoute,
     schema: { tags, summary: 'The signed-in person and session (no token), or null' },
-  }, async (request, reply) => forward(request, reply));
+  }, async (request, reply) => forward(request, reply, { body: withName }));
 
   routes.get(`${AUTH_BASE_PATH}/verify-email`, {
     config: publicRoute,
