@@ -102,7 +102,7 @@ export class ApiKeys {
   constructor(client: Transport) {
     this.#c = client;
   }
-  /** The key itself is in this response only: store it now. */
+  /** A person signed in only (a key never makes another). The key itself is in this response only: store it now. */
   create(input: { name: string; scopes: Scope[]; expiresAt?: string }) {
     return this.#c.request<ApiKeyView & { key: string }>('POST', '/v1/api-keys', input);
   }

@@ -20,6 +20,8 @@ import { createData, type Data, type DataTables } from './data/index.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import { createVault, type Vault, type VaultTables } from './vault/index.ts';
 import { createRights, type Rights, type RightsTables } from './rights/index.ts';
+import { createPolicy, loadPolicy, rightsConfig, type PolicyService, type PolicyTables } from './policy/index.ts';
+import { registerPolicyRoutes } from './http/routes/policy.ts';
 import { processExportBuilder } from './export-process.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
@@ -60,6 +62,7 @@ export interface App {
   readonly data: Data;
   readonly vault: Vault;
   readonly rights: Rights;
+  readonly policy: PolicyService;
   readonly mail: Mail;
   readonly limiter: RateLimiter;
   readonly http: FastifyInstance;
@@ -100,7 +103,10 @@ async function check(fn: () => Promise<string[]>): Promise<CheckResult> {
 
 /** Builds the running application on the runtime login. Run migrate() first. */
 export async function createApp(config: Config, infra: Infrastructure = {}): Promise<App> {
+  // A bad policy file stops the start before anything is opened: nothing runs under a promise it cannot read.
+  const loadedPolicy = loadPolicy(config);
   const log = createLogger({ level: config.logLevel, destination: infra.logDestination });
+  const clock = infra.clock ?? systemClock;
   const keys = openKeys(config, log);
   const database = await openDatabase(config, 'runtime');
   const queue = new JobQueue({ database, log, pollingIntervalSeconds: infra.jobPollingIntervalSeconds });
@@ -119,6 +125,9 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     })
     : undefined;
   const mail = createMail({ database, keystore: keys.keystore, queue, log, dataDir: config.dataDir, config: config.mail, retry: infra.mailRetry });
+  const policy = createPolicy({
+    loaded: loadedPolicy, db: database.db.$extendTables<PolicyTables>(), clock, queue, mail: mail.outbox, publicUrl: config.publicUrl, log, pinnedVersion: config.policyVersion,
+  });
   try {
     queue.handle(REWRAP_DATA_KEYS, rewrapJob(keys, database));
     mail.register();
@@ -127,10 +136,12 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     const vaultOf = vault;
     rights = createRights({
       db: database.db.$extendTables<RightsTables>(), sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, mail: mail.outbox, vault,
-      clock: infra.clock ?? systemClock, log, dataDir: config.dataDir, publicUrl: config.publicUrl, config: config.rights,
+      clock, log, dataDir: config.dataDir, publicUrl: config.publicUrl, config: rightsConfig(config.rights, loadedPolicy.policy),
       buildExport: exportBuilder?.build,
     });
     rights.register();
+    policy.register();
+    await policy.start();
     const rightsOf = rights;
     infra.jobs?.(queue);
     limiter = await createRateLimiter({ pool: database.pool, redisUrl: config.redisUrl, secret: await keys.keystore.secret('instance:ratelimit'), log });
@@ -145,7 +156,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
         sessionIdleSeconds: config.sessionIdleSeconds,
         sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
       },
-      policyVersion: config.policyVersion,
+      policyVersion: () => policy.versions.current(),
       // Derived from the keystore, so every server of the instance signs and checks cookies alike.
       secret: (await keys.keystore.secret('instance:auth')).toString('base64url'),
       keystore: keys.keystore,
@@ -175,6 +186,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
         registerCredentialRoutes(app, vaultOf);
         registerActionRoutes(app, vaultOf);
         registerRightsRoutes(app, { rights: rightsOf, identity: ident });
+        registerPolicyRoutes(app, policy);
       },
       readiness: async () => ({
         database: await check(async () => (await database.pool.query('select 1'), [])),
@@ -192,6 +204,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       }),
     });
   } catch (err) {
+    policy.close();
     await queue.stop().catch(() => undefined);
     await identity?.close().catch(() => undefined);
     await limiter?.close().catch(() => undefined);
@@ -212,6 +225,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     data,
     vault,
     rights,
+    policy,
     mail,
     limiter: rateLimiter,
     http,
@@ -219,6 +233,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     close: () =>
       (closing ??= (async () => {
         await http.close();
+        policy.close();
         await queue.stop();
         // Builders whose job did not finish in time: their claims lapse, another server rebuilds.
         exportBuilder?.stop();

@@ -30,6 +30,8 @@ const envSchema = z.object({
   CUSTOS_BODY_LIMIT: z.coerce.number().int().min(1024).optional(),
   CUSTOS_DB_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).optional(),
   CUSTOS_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).optional(),
+  // custos.policy.yaml elsewhere than the data dir.
+  CUSTOS_POLICY: z.string().min(1).optional(),
   CUSTOS_POLICY_VERSION: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
   CUSTOS_REQUIRE_EMAIL_VERIFICATION: z.enum(['true', 'false']).optional(),
   CUSTOS_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).optional(),
@@ -83,8 +85,13 @@ export interface Config {
   dbAcquireTimeoutMs: number;
   dbPoolSize: number;
   tls: TlsFiles | undefined;
-  /** The privacy policy version people accept (from the policy file once it exists). */
-  policyVersion: string;
+  /** custos.policy.yaml: CUSTOS_POLICY or --policy; unset: the data dir's, or the built-in default. */
+  policyFile: string | undefined;
+  /**
+   * Pins the policy version people accept (CUSTOS_POLICY_VERSION), for an operator who numbers
+   * versions outside custos; unset, it is the published version in force (src/policy/versions.ts).
+   */
+  policyVersion: string | undefined;
   requireEmailVerification: boolean;
   sessionIdleSeconds: number;
   sessionAbsoluteSeconds: number;
@@ -92,7 +99,7 @@ export interface Config {
   redisUrl: string | undefined;
   mail: MailConfig;
   vault: VaultConfig;
-  rights: RightsConfig;
+  rights: RightsOverrides;
 }
 
 /** How requests about personal data are answered (src/rights). */
@@ -101,6 +108,9 @@ export interface RightsConfig {
   erasureGraceSeconds: number;
   requestDueDays: number;
 }
+
+/** What the environment sets of RightsConfig; the rest comes from the policy (requests.*). */
+export type RightsOverrides = Pick<RightsConfig, 'exportTtlSeconds'> & Partial<Pick<RightsConfig, 'erasureGraceSeconds' | 'requestDueDays'>>;
 
 /** How agents' actions run (src/vault): how long a proposal waits, how long a call may take, where it may go. */
 export interface VaultConfig {
@@ -129,6 +139,7 @@ export interface ConfigOverrides {
   port?: number;
   host?: string;
   tls?: TlsFiles;
+  policyFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -148,8 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   const e = parsed.data;
   const mailTransport = e.CUSTOS_MAIL_TRANSPORT ?? (e.CUSTOS_SMTP_URL ? 'smtp' : 'mailbox');
   if (mailTransport === 'smtp' && !e.CUSTOS_SMTP_URL) throw new ConfigError('invalid configuration in CUSTOS_SMTP_URL: the smtp transport needs it');
-  // An erasure is a request too: its grace period must end before the request is due.
-  if ((e.CUSTOS_ERASURE_GRACE_DAYS ?? 7) >= (e.CUSTOS_REQUEST_DUE_DAYS ?? 30)) {
+  // An erasure is a request too: its grace period must end before the request is due (checked
+  // again against the policy's values, which these override: src/policy/runtime.ts).
+  if (e.CUSTOS_ERASURE_GRACE_DAYS !== undefined && e.CUSTOS_REQUEST_DUE_DAYS !== undefined && e.CUSTOS_ERASURE_GRACE_DAYS >= e.CUSTOS_REQUEST_DUE_DAYS) {
     throw new ConfigError('invalid configuration in CUSTOS_ERASURE_GRACE_DAYS: it must be shorter than CUSTOS_REQUEST_DUE_DAYS');
   }
   const port = overrides.port ?? e.CUSTOS_PORT ?? DEFAULT_PORT;
@@ -170,7 +182,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     dbAcquireTimeoutMs: e.CUSTOS_DB_ACQUIRE_TIMEOUT_MS ?? 5000,
     dbPoolSize: e.CUSTOS_DB_POOL_SIZE ?? 10,
     tls,
-    policyVersion: e.CUSTOS_POLICY_VERSION ?? '1',
+    policyFile: overrides.policyFile ?? e.CUSTOS_POLICY,
+    policyVersion: e.CUSTOS_POLICY_VERSION,
     requireEmailVerification: e.CUSTOS_REQUIRE_EMAIL_VERIFICATION === 'true',
     sessionIdleSeconds: e.CUSTOS_SESSION_IDLE_SECONDS ?? 7 * 24 * 60 * 60,
     sessionAbsoluteSeconds: e.CUSTOS_SESSION_ABSOLUTE_SECONDS ?? 30 * 24 * 60 * 60,
@@ -189,8 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     },
     rights: {
       exportTtlSeconds: Math.round((e.CUSTOS_EXPORT_LINK_HOURS ?? 24) * 3600),
-      erasureGraceSeconds: Math.round((e.CUSTOS_ERASURE_GRACE_DAYS ?? 7) * 86_400),
-      requestDueDays: e.CUSTOS_REQUEST_DUE_DAYS ?? 30,
+      ...(e.CUSTOS_ERASURE_GRACE_DAYS === undefined ? {} : { erasureGraceSeconds: Math.round(e.CUSTOS_ERASURE_GRACE_DAYS * 86_400) }),
+      ...(e.CUSTOS_REQUEST_DUE_DAYS === undefined ? {} : { requestDueDays: e.CUSTOS_REQUEST_DUE_DAYS }),
     },
   };
 }

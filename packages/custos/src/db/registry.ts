@@ -134,6 +134,9 @@ export const TABLES: readonly TableEntry[] = [
   { table: 'idempotency_keys', category: 'operations', owner: workspace, key: tenantKey('key_hash'), createdAt: 'created_at', hidden: ['key_hash', 'request_hash'], sealed: { request_hash: 'workspace' }, purpose: 'to answer a retried write as the first one was answered' },
   { table: 'rate_limits', category: 'operations', owner: instance, key: ['key'], sealed: {}, purpose: 'to limit abuse (keys are HMACs, never addresses)' },
   { table: 'custos_migrations', category: 'operations', owner: instance, key: ['name'], sealed: {}, purpose: 'to know which schema version runs' },
+  // The policy as published, and what custos verify found: the operator's, no personal data.
+  { table: 'policy_versions', category: 'operations', owner: instance, key: ['n'], sealed: {}, purpose: 'to publish every version of this policy and announce its changes' },
+  { table: 'verify_reports', category: 'operations', owner: instance, key: ['id'], createdAt: 'ran_at', sealed: {}, purpose: 'to show that the running system keeps this policy' },
 ];
 
 /**

@@ -24,7 +24,8 @@ export interface AuthenticatorDeps {
   limiter: RateLimiter;
   rules: RateRules;
   cache: CredentialCache;
-  policyVersion: string;
+  /** The policy version people must have accepted: the one in force now. */
+  policyVersion: () => string;
 }
 
 /** The hash the api-key plugin stores: SHA-256, base64url without padding. */
@@ -56,7 +57,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
 
   async function membership(personId: string, workspaceId: string | undefined) {
     let query = db.selectFrom('memberships as m').innerJoin('workspaces as w', 'w.id', 'm.organizationId')
-      .select(['w.id', 'm.role', sql<boolean>`exists(select 1 from terms_acceptances t where t.person_id = m."userId" and t.policy_version = ${deps.policyVersion})`.as('terms')])
+      .select(['w.id', 'm.role', sql<boolean>`exists(select 1 from terms_acceptances t where t.person_id = m."userId" and t.policy_version = ${deps.policyVersion()})`.as('terms')])
       .where('m.userId', '=', personId);
     query = workspaceId ? query.where('w.id', '=', workspaceId) : query.where('w.personal', '=', true);
     return query.executeTakeFirst();
@@ -73,7 +74,7 @@ export function createAuthenticator(deps: AuthenticatorDeps): Authenticator {
         .on('m.organizationId', '=', sql<string>`k."referenceId"::uuid`)
         .on('m.userId', '=', sql<string>`(k.metadata::jsonb ->> 'createdBy')::uuid`))
       .select(['k.id', 'k.enabled', 'k.expiresAt', 'k.permissions', 'k.lastRequest', 'm.userId', 'm.role', 'm.organizationId',
-        sql<boolean>`exists(select 1 from terms_acceptances t where t.person_id = m."userId" and t.policy_version = ${deps.policyVersion})`.as('terms')])
+        sql<boolean>`exists(select 1 from terms_acceptances t where t.person_id = m."userId" and t.policy_version = ${deps.policyVersion()})`.as('terms')])
       .where('k.key', '=', keyHash).executeTakeFirst();
     if (!row || row.enabled === false) return undefined;
     // A key's rights are the lesser of its scopes and its creator's current role.

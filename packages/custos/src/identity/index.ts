@@ -43,7 +43,8 @@ export interface IdentityDeps {
   db: Kysely<IdentityTables>;
   database: Pick<Database, 'listen'>;
   settings: IdentitySettings;
-  policyVersion: string;
+  /** The policy version in force (src/policy): what people accept, and must have accepted. */
+  policyVersion: () => string;
   secret: string;
   keystore: Keystore;
   audit: AuditTrail;
@@ -114,7 +115,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
         if (signUpName) await names.set(user.id, signUpName);
         await workspaces.create(user.id, 'Personal', { personal: true });
         // Signing up is accepting the policy in force (P-ACC-6).
-        await terms.accept(user.id, deps.policyVersion, currentClient());
+        await terms.accept(user.id, deps.policyVersion(), currentClient());
       },
       async sessionCreated(session, path) {
         const signIn = path === '/sign-in/email';

@@ -23,19 +23,25 @@ export class Terms {
   readonly #db: Kysely<IdentityTables>;
   readonly #keystore: Keystore;
   readonly #recorder: IdentityRecorder;
-  readonly currentVersion: string;
+  readonly #currentVersion: () => string;
 
-  constructor(db: Kysely<IdentityTables>, keystore: Keystore, recorder: IdentityRecorder, currentVersion: string) {
+  constructor(db: Kysely<IdentityTables>, keystore: Keystore, recorder: IdentityRecorder, currentVersion: () => string) {
     this.#db = db;
     this.#keystore = keystore;
     this.#recorder = recorder;
-    this.currentVersion = currentVersion;
+    this.#currentVersion = currentVersion;
+  }
+
+  /** The version in force now. */
+  get currentVersion(): string {
+    return this.#currentVersion();
   }
 
   async status(personId: string): Promise<TermsStatus> {
+    const currentVersion = this.currentVersion;
     const row = await this.#db.selectFrom('terms_acceptances').select('accepted_at')
-      .where('person_id', '=', personId).where('policy_version', '=', this.currentVersion).executeTakeFirst();
-    return { currentVersion: this.currentVersion, accepted: Boolean(row), acceptedAt: row?.accepted_at ?? null };
+      .where('person_id', '=', personId).where('policy_version', '=', currentVersion).executeTakeFirst();
+    return { currentVersion, accepted: Boolean(row), acceptedAt: row?.accepted_at ?? null };
   }
 
   /** Records acceptance of `version`, which must be the current one; accepting twice changes nothing. */
@@ -44,7 +50,7 @@ export class Terms {
       throw new AppError('conflict', 'that is not the current policy version', { currentVersion: this.currentVersion });
     }
     const sealed = client.ip || client.userAgent
-      ? seal(await personDataKey(this.#keystore, personId, true), clientContext(personId, version), Buffer.from(JSON.stringify(client)))
+      ? seal(await personDataKey(this.#keystore, personId, true), clientContext(personId, version), Buffer.from(JSON.stringify({ ip: client.ip, userAgent: client.userAgent })))
       : null;
     await this.#recorder.person({ action: 'terms.accepted', actorId: personId, client: { ip: client.ip, userAgent: client.userAgent }, targetType: 'policy', targetId: version }, async (trx) => {
       await trx.insertInto('terms_acceptances')

@@ -6,6 +6,7 @@ export {
   MAIL_TEMPLATE_NAMES,
   MAIL_TEMPLATES,
   MailError,
+  escapeHtml,
   renderMail,
   type MailErrorCode,
   type MailTemplateName,

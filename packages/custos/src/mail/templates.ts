@@ -121,6 +121,22 @@ export const MAIL_TEMPLATES = {
       ],
       footer: AUTOMATED,
     })),
+  // P-COM-2, P-COM-3: a material change of the privacy policy, announced before it takes effect.
+  policy_changed: template(z.strictObject({
+    version: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    effectiveAt: z.iso.datetime({ offset: true }),
+    changes: z.array(z.string().max(500)).min(1).max(100),
+    url: link,
+  }), ({ version, effectiveAt, changes, url }) =>
+    compose('Our privacy policy is changing', {
+      paragraphs: [
+        `Version ${version} of our privacy policy takes effect on ${new Date(effectiveAt).toUTCString()}. What changes:`,
+        ...changes.map((change) => `• ${change}`),
+        'From that date you will be asked to accept it the next time you sign in. Until then the current version applies.',
+      ],
+      action: { label: 'Read the new policy', url },
+      footer: AUTOMATED,
+    })),
   // The last mail to the address: sent as the address itself is deleted.
   erasure_completed: template(z.strictObject({ at: z.iso.datetime({ offset: true }) }), ({ at }) =>
     compose('Your account has been erased', {

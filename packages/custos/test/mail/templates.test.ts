@@ -5,7 +5,7 @@ const url = 'https://custos.example/v1/auth/reset?token=abc&next=%2F"x"';
 
 describe('mail templates', () => {
   it('P-COM-1: the only mail custos can render is transactional: verification, password reset, address change, sign-in notice, export and erasure notices', () => {
-    expect([...MAIL_TEMPLATE_NAMES].sort()).toEqual(['email_change_confirm', 'email_change_notice', 'erasure_completed', 'erasure_scheduled', 'export_ready', 'password_reset', 'signin_notice', 'verify_email']);
+    expect([...MAIL_TEMPLATE_NAMES].sort()).toEqual(['email_change_confirm', 'email_change_notice', 'erasure_completed', 'erasure_scheduled', 'export_ready', 'password_reset', 'policy_changed', 'signin_notice', 'verify_email']);
     expect(() => renderMail('newsletter', {})).toThrow(MailError);
     expect(() => renderMail('__proto__', {})).toThrow(MailError);
   });
