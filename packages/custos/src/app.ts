@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Config } from './core/config.ts';
-import { createLogger, type Logger } from './core/log.ts';
+import { createLogger, RecentLines, type Logger } from './core/log.ts';
 import { runtimeFunctionProblems, runtimeLoginProblems, tenantTableProblems } from './db/catalog.ts';
 import { openDatabase, type Database } from './db/connect.ts';
 import { MIGRATIONS_DIR, applyMigrations, migrationStatus, withMigrationLock } from './db/migrate.ts';
@@ -22,6 +22,8 @@ import { createVault, type Vault, type VaultTables } from './vault/index.ts';
 import { createRights, type Rights, type RightsTables } from './rights/index.ts';
 import { createPolicy, loadPolicy, rightsConfig, type PolicyService, type PolicyTables } from './policy/index.ts';
 import { registerPolicyRoutes } from './http/routes/policy.ts';
+import { registerVerifyRoute } from './http/routes/v1/verify.ts';
+import { runVerify } from './verify/index.ts';
 import { processExportBuilder } from './export-process.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { createRateLimiter, type RateLimiter } from './ratelimit/index.ts';
@@ -55,6 +57,8 @@ export interface Infrastructure {
 export interface App {
   readonly config: Config;
   readonly log: Logger;
+  /** What this process logged last (custos verify searches it for its canaries). */
+  readonly recentLogs: RecentLines;
   readonly database: Database;
   readonly keys: Keys;
   readonly queue: JobQueue;
@@ -105,7 +109,8 @@ async function check(fn: () => Promise<string[]>): Promise<CheckResult> {
 export async function createApp(config: Config, infra: Infrastructure = {}): Promise<App> {
   // A bad policy file stops the start before anything is opened: nothing runs under a promise it cannot read.
   const loadedPolicy = loadPolicy(config);
-  const log = createLogger({ level: config.logLevel, destination: infra.logDestination });
+  const recentLogs = new RecentLines();
+  const log = createLogger({ level: config.logLevel, destination: infra.logDestination, recent: recentLogs });
   const clock = infra.clock ?? systemClock;
   const keys = openKeys(config, log);
   const database = await openDatabase(config, 'runtime');
@@ -187,6 +192,8 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
         registerActionRoutes(app, vaultOf);
         registerRightsRoutes(app, { rights: rightsOf, identity: ident });
         registerPolicyRoutes(app, policy);
+        // The report needs the whole application, which exists once this function has returned.
+        registerVerifyRoute(app, { isInstanceAdmin: (personId) => ident.isInstanceAdmin(personId), verify: () => runVerify(self) });
       },
       readiness: async () => ({
         database: await check(async () => (await database.pool.query('select 1'), [])),
@@ -215,9 +222,10 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
   const rateLimiter = limiter;
 
   let closing: Promise<void> | undefined;
-  return {
+  const self: App = {
     config,
     log,
+    recentLogs,
     database,
     keys,
     queue,
@@ -243,4 +251,5 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
         await database.close();
       })()),
   };
+  return self;
 }

@@ -5,7 +5,7 @@
 // (every head MAC passes through the database), or deleting a whole chain with its head. Anchoring
 // heads outside the database would close that; it is not built yet.
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { genesisHash, headMac, nextHash } from './chain.ts';
 import type { AuditTables } from './record.ts';
 
@@ -22,7 +22,7 @@ const PAGE = 1000;
  * Verifies one chain. `db` must see the chain's rows: the owner, or a runtime transaction of
  * the chain's tenant. Reads in pages by key, so a long chain never holds one long transaction.
  */
-export async function verifyChain(db: Kysely<AuditTables>, chain: string, macKey: Buffer): Promise<ChainReport> {
+export async function verifyChain(db: Kysely<AuditTables> | Transaction<AuditTables>, chain: string, macKey: Buffer): Promise<ChainReport> {
   // The head first: an entry and its head advance commit together, so every entry up to the head
   // read now is committed, and entries written while we verify (beyond it) are not our concern.
   const head = await db.selectFrom('audit_heads').selectAll().where('tenant_id', '=', chain).executeTakeFirst();

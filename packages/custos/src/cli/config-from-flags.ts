@@ -6,6 +6,8 @@ export interface CommonFlags {
   host?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** custos.policy.yaml elsewhere than the data dir. */
+  policy?: string;
 }
 
 export class UsageError extends Error {}
@@ -17,6 +19,7 @@ export function configFromFlags(flags: CommonFlags): Config {
   if (flags.port !== undefined) overrides.port = flags.port;
   if (flags.host) overrides.host = flags.host;
   if (flags.tlsCert && flags.tlsKey) overrides.tls = { certFile: flags.tlsCert, keyFile: flags.tlsKey };
+  if (flags.policy) overrides.policyFile = flags.policy;
   return loadConfig(process.env, overrides);
 }
 

@@ -8,12 +8,17 @@ import { adminGrantCommand, adminRevokeCommand } from './admin.ts';
 import { auditVerifyCommand } from './audit.ts';
 import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './keys.ts';
 import { eraseCommand, exportCommand, requestsCommand } from './rights.ts';
+import { policyCheckCommand, policyInitCommand, policyPublishCommand, policyRenderCommand, policySchemaCommand } from './policy.ts';
+import { verifyCommand } from './verify.ts';
 
 export function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('a port is a number from 0 to 65535');
   return port;
 }
+
+const DATA_DIR_HELP = 'data directory (default ./.custos, or CUSTOS_DATA_DIR)';
+const POLICY_HELP = 'the policy file (default: custos.policy.yaml in the data dir, or CUSTOS_POLICY; else the built-in default)';
 
 const program = new Command()
   .name('custos')
@@ -28,6 +33,7 @@ program
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
   .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
   .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+  .option('--policy <file>', POLICY_HELP)
   .action(serveCommand);
 
 program
@@ -97,5 +103,24 @@ program
   .option('--json', 'print JSON')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
   .action(requestsCommand);
+
+const policy = program.command('policy').description('the privacy policy: its file, its schema, its rendering, its published versions');
+policy.command('schema').description('print the JSON Schema of custos.policy.yaml').action(policySchemaCommand);
+policy.command('check').description('read the policy file as `custos serve` would; name every problem with its line').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(policyCheckCommand);
+policy.command('init').description('write the built-in default policy into the data dir, to edit').option('--data-dir <dir>', DATA_DIR_HELP).action(policyInitCommand);
+policy.command('render').description('print the policy file rendered as the public page (a draft until published)')
+  .option('--format <format>', 'html or md', 'html').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(policyRenderCommand);
+policy.command('publish').description('publish the policy file as the next version; a material change is mailed to every account and takes effect after the notice period')
+  .option('--effective <date>', 'when it takes effect (default: as soon as the notice period allows)').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(policyPublishCommand);
+
+program
+  .command('verify')
+  .description('check the running system against its policy, claim by claim (exit 1 if any fails)')
+  .option('--json', 'print the report as JSON')
+  .option('--url <url>', 'make the HTTP checks against this deployment instead of in-process')
+  .option('--log <file...>', 'log files to search for the canaries the check plants')
+  .option('--policy <file>', POLICY_HELP)
+  .option('--data-dir <dir>', DATA_DIR_HELP)
+  .action(verifyCommand);
 
 await program.parseAsync(process.argv);

@@ -6,27 +6,10 @@ import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
-import { createApp, migrate, type App } from '../app.ts';
 import { LEASE_SECONDS } from '../rights/index.ts';
-import { configFromFlags, fail, type CommonFlags } from './config-from-flags.ts';
+import type { CommonFlags } from './config-from-flags.ts';
+import { withApp } from './with-app.ts';
 import { personIdByEmail } from '../identity/index.ts';
-
-async function withApp(flags: CommonFlags, fn: (app: App) => Promise<void>): Promise<void> {
-  try {
-    const config = { ...configFromFlags(flags), logLevel: 'warn' as const };
-    // Logs go to stderr: stdout is the command's answer.
-    const infra = { logDestination: process.stderr };
-    await migrate(config, infra);
-    const app = await createApp(config, infra);
-    try {
-      await fn(app);
-    } finally {
-      await app.close();
-    }
-  } catch (err) {
-    fail(err);
-  }
-}
 
 export async function exportCommand(flags: CommonFlags & { user: string; out: string }): Promise<void> {
   await withApp(flags, async (app) => {

@@ -31,7 +31,30 @@ const REDACTED_PATHS = [
   '*.content',
 ];
 
-export function createLogger(options: LoggerOptions): Logger {
+/**
+ * The last lines this process logged, kept in memory beside the real destination: `custos verify`
+ * searches them for the canaries it planted (P-LOG-1). They hold what the log holds, nothing more.
+ */
+export class RecentLines implements DestinationStream {
+  readonly #lines: string[] = [];
+  readonly #max: number;
+
+  constructor(max = 5000) {
+    this.#max = max;
+  }
+
+  write(line: string): void {
+    this.#lines.push(line);
+    if (this.#lines.length > this.#max) this.#lines.splice(0, this.#lines.length - this.#max);
+  }
+
+  lines(): readonly string[] {
+    return this.#lines;
+  }
+}
+
+export function createLogger(options: LoggerOptions & { recent?: RecentLines }): Logger {
+  const destination = options.destination ?? pino.destination({ fd: 1, sync: false });
   return pino(
     {
       level: options.level,
@@ -39,7 +62,7 @@ export function createLogger(options: LoggerOptions): Logger {
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: { err: serializeError },
     },
-    options.destination ?? pino.destination({ fd: 1, sync: false }),
+    options.recent ? pino.multistream([{ stream: destination, level: 'trace' }, { stream: options.recent, level: 'trace' }]) : destination,
   );
 }
 

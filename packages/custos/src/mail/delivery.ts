@@ -58,6 +58,14 @@ export async function deliverMail(deps: DeliveryDeps, outboxId: string, options:
     return 'dropped';
   }
 
+  // RFC 6761: names under .invalid never resolve, and software is to treat them so. Nothing is
+  // handed to a relay that would only bounce it (custos verify's probe account lives there).
+  if (/\.invalid$/i.test(message.to.split('@').pop() ?? '')) {
+    await remove();
+    log.info({ ...fields, outcome: 'not_sent' }, 'mail to a reserved .invalid address not sent');
+    return 'dropped';
+  }
+
   try {
     await deps.transport.send(message);
   } catch (err) {

@@ -1,6 +1,7 @@
 // What changed between two versions of the policy, in sentences a person reads in the notice mail
 // and on /privacy/versions, and whether the change is material (P-COM-2): what is collected, why,
 // for how long, who processes it, and which cookies are set. A new operator address is not.
+import canonicalize from 'canonicalize';
 import type { Policy, PolicyCategory, PolicyCookie, Subprocessor } from './schema.ts';
 import { CATEGORY_NAMES, retentionText } from './render/sections.ts';
 
@@ -11,7 +12,8 @@ export interface PolicyChange {
 
 const categoryName = (id: PolicyCategory['id']) => CATEGORY_NAMES[id].replace(/^./, (c) => c.toUpperCase());
 const list = (items: readonly string[]) => items.join('; ');
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+// jsonb keeps no key order: compare canonical forms.
+const same = (a: unknown, b: unknown) => canonicalize(a) === canonicalize(b);
 
 function byKey<T>(items: readonly T[], key: (item: T) => string): Map<string, T> {
   return new Map(items.map((item) => [key(item), item]));

@@ -26,6 +26,7 @@ export { EXPORTS_DIR_NAME, ExportFiles } from './export-files.ts';
 export { buildExportFile, type BuildJob, type BuildProgress, type ExportBuilder } from './export-build.ts';
 export { ARCHIVE_SCHEMA_VERSION } from './archive.ts';
 export { LEASE_SECONDS } from './jobs.ts';
+export { sealContextOf } from './rows.ts';
 export { Register, type RequestView } from './register.ts';
 export type { CategoryHeld } from './inventory.ts';
 export type { RequestKind, RequestSource, RightsTables } from './tables.ts';

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import { escapeHtml } from '../../mail/index.ts';
 import type { PolicyVersionView } from '../versions.ts';
 import type { Subprocessor } from '../schema.ts';
-import { sectionsOf, type Block, type RenderContext, type Section } from './sections.ts';
+import { sectionsOf, versionLine, type Block, type RenderContext, type Section } from './sections.ts';
 
 /** The last `custos verify` run, as the pages show it. */
 export interface VerificationSummary {
@@ -65,7 +65,7 @@ export function policyHtml(ctx: RenderContext, verification?: VerificationSummar
   const sections = sectionsOf(ctx);
   const toc = `<nav aria-label="Contents"><ol>${sections.map((s) => `<li><a href="#${s.id}">${escapeHtml(s.title)}</a></li>`).join('')}</ol></nav>`;
   const body = sections.map((s) => `<section id="${s.id}" aria-labelledby="${s.id}-title">\n<h2 id="${s.id}-title">${escapeHtml(s.title)}</h2>\n${s.blocks.map(block).join('\n')}\n${verifiedLine(s, verification, now)}\n</section>`).join('\n');
-  const meta = `<p class="meta">Version ${ctx.version.n}, in force since ${ctx.version.effectiveAt.toISOString().slice(0, 10)} · <a href="/privacy/versions">all versions</a> · <a href="/privacy.md">Markdown</a> · <a href="/subprocessors">subprocessors</a></p>`;
+  const meta = `<p class="meta">${escapeHtml(versionLine(ctx))} · <a href="/privacy/versions">all versions</a> · <a href="/privacy.md">Markdown</a> · <a href="/subprocessors">subprocessors</a></p>`;
   return page(`Privacy policy · ${ctx.policy.product.name}`, `<header>\n<h1>Privacy policy of ${escapeHtml(ctx.policy.product.name)}</h1>\n${meta}\n</header>\n${toc}\n${body}`);
 }
 

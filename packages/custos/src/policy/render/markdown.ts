@@ -1,6 +1,6 @@
 // The policy as Markdown (GET /privacy.md, `custos policy render --format md`).
 import type { Block, RenderContext, Section } from './sections.ts';
-import { sectionsOf } from './sections.ts';
+import { sectionsOf, versionLine } from './sections.ts';
 
 // Markdown has no escape for every context; these are the characters that start or break its syntax.
 const escapeMd = (text: string) => text.replace(/([\\`*_{}[\]<>|#])/g, '\\$1');
@@ -15,6 +15,6 @@ function block(b: Block): string {
 
 export function policyMarkdown(ctx: RenderContext, sections: Section[] = sectionsOf(ctx)): string {
   const title = `# Privacy policy of ${escapeMd(ctx.policy.product.name)}`;
-  const meta = `Version ${ctx.version.n}, in force since ${ctx.version.effectiveAt.toISOString().slice(0, 10)}.`;
+  const meta = versionLine(ctx);
   return [title, meta, ...sections.map((s) => `## ${escapeMd(s.title)}\n\n${s.blocks.map(block).join('\n\n')}`)].join('\n\n') + '\n';
 }

@@ -20,7 +20,8 @@ export interface Section {
 
 export interface RenderContext {
   policy: Policy;
-  version: { n: number; effectiveAt: Date; publishedAt: Date };
+  /** The published version rendered; null for a draft (the file, before `custos policy publish`). */
+  version: { n: number; effectiveAt: Date; publishedAt: Date } | null;
   publicUrl: URL;
 }
 
@@ -186,8 +187,17 @@ function changes(ctx: RenderContext): Section {
   const days = ctx.policy.notice.materialChangeDays;
   return {
     id: 'changes', title: 'Changes to this policy', claims: [],
-    blocks: [paragraph(`This is version ${ctx.version.n}, in force since ${day(ctx.version.effectiveAt)}. ${days > 0 ? `A material change (what we collect, why, for how long, who processes it, which cookies we set) is mailed to every account at least ${plural(days, 'day')} before it takes effect` : 'A material change is mailed to every account before it takes effect'}; from then you are asked to accept it at your next sign-in. Every version is kept at ${new URL('/privacy/versions', ctx.publicUrl).toString()}.`)],
+    blocks: [paragraph(`${versionLine(ctx)} ${days > 0 ? `A material change (what we collect, why, for how long, who processes it, which cookies we set) is mailed to every account at least ${plural(days, 'day')} before it takes effect` : 'A material change is mailed to every account before it takes effect'}; from then you are asked to accept it at your next sign-in. Every version is kept at ${new URL('/privacy/versions', ctx.publicUrl).toString()}.`)],
   };
+}
+
+/** Which version this is, in a sentence. */
+export function versionLine(ctx: RenderContext): string {
+  const { version } = ctx;
+  if (!version) return 'This is a draft, not published yet.';
+  return version.effectiveAt.getTime() > Date.now()
+    ? `This is version ${version.n}, published on ${day(version.publishedAt)}, which takes effect on ${day(version.effectiveAt)}.`
+    : `This is version ${version.n}, in force since ${day(version.effectiveAt)}.`;
 }
 
 export function sectionsOf(ctx: RenderContext): Section[] {
