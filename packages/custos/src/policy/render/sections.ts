@@ -26,6 +26,8 @@ export interface RenderContext {
 }
 
 const paragraph = (text: string): Block => ({ kind: 'paragraph', text });
+/** The categories of what erasure keeps (unreadable or pseudonymised): their retention runs on after the account. */
+const OUTLIVES_ERASURE = new Set<Category>(TABLES.filter((t) => t.keptAtErasure).map((t) => t.category));
 const list = (items: string[]): Block => ({ kind: 'list', items });
 const day = (date: Date) => date.toISOString().slice(0, 10);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -39,10 +41,10 @@ export const CATEGORY_NAMES: Record<Category, string> = {
 // The registry's descriptions name the promises they keep (P-DAT-3); the public text does not.
 const categoryWhat = (c: PolicyCategory) => c.description ?? CATEGORIES[c.id].replace(/\s*\(P-[A-Z]+-\d+\)/g, '');
 
-/** How long a category is kept, in words. */
-export function retentionText(retention: string): string {
+/** How long a category is kept, in words; `outlivesErasure` for what erasure keeps (the audit trail, the register). */
+export function retentionText(retention: string, outlivesErasure = false): string {
   const parsed = parseRetention(retention);
-  if (parsed.kind === 'days') return `${plural(parsed.days, 'day')}, then deleted (sooner if you delete it or your account)`;
+  if (parsed.kind === 'days') return `${plural(parsed.days, 'day')}, then deleted${outlivesErasure ? '' : ' (sooner if you delete it or your account)'}`;
   if (parsed.afterClosureDays === 0) return 'while your account exists; deleted with it';
   return `while your account exists, and at most ${plural(parsed.afterClosureDays, 'day')} after it is closed`;
 }
@@ -92,7 +94,7 @@ function collected(ctx: RenderContext): Section {
     id: 'what-we-collect', title: 'What we collect, why, and for how long', claims: ['retention', 'registry'],
     blocks: [
       paragraph('Signing up needs an email address and nothing else; a name is optional. This is everything we keep, by kind:'),
-      { kind: 'table', head: ['What', 'Why', 'On what basis', 'How long'], rows: ctx.policy.categories.map((c) => [categoryWhat(c), c.purposes.join('; '), LEGAL_BASIS[c.legalBasis], retentionText(c.retention)]) },
+      { kind: 'table', head: ['What', 'Why', 'On what basis', 'How long'], rows: ctx.policy.categories.map((c) => [categoryWhat(c), c.purposes.join('; '), LEGAL_BASIS[c.legalBasis], retentionText(c.retention, OUTLIVES_ERASURE.has(c.id))]) },
       paragraph(`When your account is closed, everything of it is deleted within ${plural(ctx.policy.closure.deleteWithinDays, 'day')}. What the audit trail and the register of requests keep after that holds ids and times only: the personal details in them can no longer be read.`),
     ],
   };
