@@ -22,9 +22,9 @@ export interface BenchApp {
 
 export async function benchApp(
   create: (config: Config, infra: Infrastructure) => Promise<App>,
-  options: { scopes?: string[]; routes?: (http: FastifyInstance) => void } = {},
+  options: { scopes?: string[]; routes?: (http: FastifyInstance) => void; ownTablesOnly?: boolean } = {},
 ): Promise<BenchApp> {
-  const bench = await openBenchDatabase();
+  const bench = await openBenchDatabase({ ownTablesOnly: options.ownTablesOnly });
   // The application needs the data dir to itself (the embedded engine admits one process).
   await bench.runtime.close();
   const config = { ...bench.config, port: 0, publicUrl: new URL('http://localhost') };

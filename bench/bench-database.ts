@@ -19,7 +19,8 @@ export interface BenchDatabase {
   close(): Promise<void>;
 }
 
-export async function openBenchDatabase(): Promise<BenchDatabase> {
+/** `ownTablesOnly`: custos's migrations alone, as a deployment has them (no fixture or bench tables). */
+export async function openBenchDatabase(options: { ownTablesOnly?: boolean } = {}): Promise<BenchDatabase> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-bench-'));
   let dropServerDatabase = async (): Promise<void> => undefined;
   let databaseUrl: string | undefined;
@@ -37,7 +38,7 @@ export async function openBenchDatabase(): Promise<BenchDatabase> {
     };
   }
   const config: Config = { ...loadConfig({ ...process.env, DATABASE_URL: databaseUrl }, { dataDir }), logLevel: 'silent' };
-  await migrate(config, { extraMigrationDirs: [TEST_FIXTURES, BENCH_MIGRATIONS] }, createLogger({ level: 'silent' }));
+  await migrate(config, { extraMigrationDirs: options.ownTablesOnly ? [] : [TEST_FIXTURES, BENCH_MIGRATIONS] }, createLogger({ level: 'silent' }));
   const runtime = await openDatabase(config, 'runtime');
   return {
     config,

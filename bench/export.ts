@@ -45,7 +45,7 @@ const WORDS = ('the a of to and in that is for it with as on be this by are or f
   + 'please thanks could would should might first then next finally because however although therefore example instead already '
   + 'python typescript json yaml http header body status cache queue worker job schedule cron log metric trace span alert').split(' ');
 
-function generator(seed: number): () => number {
+export function generator(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -56,7 +56,7 @@ function generator(seed: number): () => number {
   };
 }
 
-function prose(random: () => number, bytes: number): string {
+export function prose(random: () => number, bytes: number): string {
   let text = '';
   while (text.length < bytes) {
     const length = 6 + Math.floor(random() * 14);
@@ -68,7 +68,7 @@ function prose(random: () => number, bytes: number): string {
   return text.trimEnd();
 }
 
-function conversationMessages(conversation: number): MessageInput[] {
+export function conversationMessages(conversation: number): MessageInput[] {
   const random = generator(conversation + 1);
   return Array.from({ length: PER_CONVERSATION }, (_, i): MessageInput => {
     const text = prose(random, 150 + Math.floor(random() * 600));

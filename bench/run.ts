@@ -9,6 +9,7 @@ import { benchIngest } from './ingest.ts';
 import { benchIngestMessages } from './ingest-messages.ts';
 import { benchIngestOtlp } from './ingest-otlp.ts';
 import { benchTenantTransaction } from './tenant-transaction.ts';
+import { benchVerify } from './verify.ts';
 
 const all: Record<string, () => Promise<void>> = {
   'tenant-transaction': benchTenantTransaction,
@@ -20,6 +21,7 @@ const all: Record<string, () => Promise<void>> = {
   'ingest-messages': benchIngestMessages,
   'action-execute': benchActionExecute,
   export: benchExport,
+  verify: benchVerify,
 };
 const chosen = process.argv.slice(2);
 for (const [name, bench] of Object.entries(all)) {

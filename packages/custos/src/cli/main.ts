@@ -2,14 +2,22 @@
 // The custos command line. Every command takes --data-dir: the data dir holds the embedded
 // database, the key file, the keystore and the mailbox even when DATABASE_URL names a server.
 import { Command, InvalidArgumentError } from 'commander';
-import { serveCommand } from './serve.ts';
-import { migrateCommand } from './migrate.ts';
-import { adminGrantCommand, adminRevokeCommand } from './admin.ts';
-import { auditVerifyCommand } from './audit.ts';
-import { keysRetireCommand, keysRotateCommand, keysStatusCommand } from './keys.ts';
-import { eraseCommand, exportCommand, requestsCommand } from './rights.ts';
-import { policyCheckCommand, policyInitCommand, policyPublishCommand, policyRenderCommand, policySchemaCommand } from './policy.ts';
-import { verifyCommand } from './verify.ts';
+
+// Each command's module is loaded when it runs: `custos policy check` need not load the server.
+type Action = (...args: never[]) => unknown;
+function lazy<M, K extends keyof M>(load: () => Promise<M>, name: K) {
+  return async (...args: unknown[]): Promise<void> => {
+    await ((await load())[name] as Action)(...(args as never[]));
+  };
+}
+const serve = () => import('./serve.ts');
+const migrateCli = () => import('./migrate.ts');
+const adminCli = () => import('./admin.ts');
+const auditCli = () => import('./audit.ts');
+const keysCli = () => import('./keys.ts');
+const rightsCli = () => import('./rights.ts');
+const policyCli = () => import('./policy.ts');
+const verifyCli = () => import('./verify.ts');
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -34,30 +42,30 @@ program
   .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
   .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
   .option('--policy <file>', POLICY_HELP)
-  .action(serveCommand);
+  .action(lazy(serve, 'serveCommand'));
 
 program
   .command('migrate')
   .description('create the runtime login and apply database migrations')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(migrateCommand);
+  .action(lazy(migrateCli, 'migrateCommand'));
 
 const keys = program.command('keys').description('master keys: rotate, retire, status');
 keys
   .command('rotate')
   .description('add a master key version and re-wrap every secret and data key under it (no data is rewritten)')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(keysRotateCommand);
+  .action(lazy(keysCli, 'keysRotateCommand'));
 keys
   .command('retire <version>')
   .description('destroy a master key version that nothing uses any more')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(keysRetireCommand);
+  .action(lazy(keysCli, 'keysRetireCommand'));
 keys
   .command('status')
   .description('master key versions and which ones the keystore uses')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(keysStatusCommand);
+  .action(lazy(keysCli, 'keysStatusCommand'));
 
 program
   .command('audit')
@@ -66,19 +74,19 @@ program
   .description('recompute the hash chains and name the first broken link (exit 1 if any)')
   .option('--workspace <id>', 'only this workspace’s chain')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(auditVerifyCommand);
+  .action(lazy(auditCli, 'auditVerifyCommand'));
 
 const admin = program.command('admin').description('instance administrators (operators of this custos)');
 admin
   .command('grant <email>')
   .description('make the person with this email address an instance administrator')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(adminGrantCommand);
+  .action(lazy(adminCli, 'adminGrantCommand'));
 admin
   .command('revoke <email>')
   .description('make them an instance administrator no more')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(adminRevokeCommand);
+  .action(lazy(adminCli, 'adminRevokeCommand'));
 
 program
   .command('export')
@@ -86,7 +94,7 @@ program
   .requiredOption('--user <email>', 'the person’s email address')
   .requiredOption('--out <file>', 'where to write the archive')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(exportCommand);
+  .action(lazy(rightsCli, 'exportCommand'));
 
 program
   .command('erase')
@@ -94,7 +102,7 @@ program
   .requiredOption('--user <email>', 'the person’s email address')
   .option('--now', 'skip the grace period and erase now (resumes an erasure a crash interrupted)')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(eraseCommand);
+  .action(lazy(rightsCli, 'eraseCommand'));
 
 program
   .command('requests')
@@ -102,16 +110,16 @@ program
   .option('--overdue', 'only open requests past their due date')
   .option('--json', 'print JSON')
   .option('--data-dir <dir>', 'data directory (default ./.custos, or CUSTOS_DATA_DIR)')
-  .action(requestsCommand);
+  .action(lazy(rightsCli, 'requestsCommand'));
 
 const policy = program.command('policy').description('the privacy policy: its file, its schema, its rendering, its published versions');
-policy.command('schema').description('print the JSON Schema of custos.policy.yaml').action(policySchemaCommand);
-policy.command('check').description('read the policy file as `custos serve` would; name every problem with its line').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(policyCheckCommand);
-policy.command('init').description('write the built-in default policy into the data dir, to edit').option('--data-dir <dir>', DATA_DIR_HELP).action(policyInitCommand);
+policy.command('schema').description('print the JSON Schema of custos.policy.yaml').action(lazy(policyCli, 'policySchemaCommand'));
+policy.command('check').description('read the policy file as `custos serve` would; name every problem with its line').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(lazy(policyCli, 'policyCheckCommand'));
+policy.command('init').description('write the built-in default policy into the data dir, to edit').option('--data-dir <dir>', DATA_DIR_HELP).action(lazy(policyCli, 'policyInitCommand'));
 policy.command('render').description('print the policy file rendered as the public page (a draft until published)')
-  .option('--format <format>', 'html or md', 'html').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(policyRenderCommand);
+  .option('--format <format>', 'html or md', 'html').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(lazy(policyCli, 'policyRenderCommand'));
 policy.command('publish').description('publish the policy file as the next version; a material change is mailed to every account and takes effect after the notice period')
-  .option('--effective <date>', 'when it takes effect (default: as soon as the notice period allows)').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(policyPublishCommand);
+  .option('--effective <date>', 'when it takes effect (default: as soon as the notice period allows)').option('--policy <file>', POLICY_HELP).option('--data-dir <dir>', DATA_DIR_HELP).action(lazy(policyCli, 'policyPublishCommand'));
 
 program
   .command('verify')
@@ -121,6 +129,6 @@ program
   .option('--log <file...>', 'log files to search for the canaries the check plants')
   .option('--policy <file>', POLICY_HELP)
   .option('--data-dir <dir>', DATA_DIR_HELP)
-  .action(verifyCommand);
+  .action(lazy(verifyCli, 'verifyCommand'));
 
 await program.parseAsync(process.argv);

@@ -8,5 +8,5 @@ export async function verifyCommand(flags: CommonFlags & { json?: boolean; url?:
     const report = await runVerify(app, { ...(flags.url ? { url: new URL(flags.url) } : {}), logFiles: flags.log ?? [] });
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     if (!report.ok) process.exitCode = 1;
-  });
+  }, { migrate: false });
 }

@@ -5,12 +5,16 @@
 import { createApp, migrate, type App } from '../app.ts';
 import { configFromFlags, fail, type CommonFlags } from './config-from-flags.ts';
 
-export async function withApp(flags: CommonFlags, fn: (app: App) => Promise<void>): Promise<void> {
+/**
+ * `migrate: false` for a command that looks at a deployment as it is (custos verify): it applies
+ * nothing, and a pending migration shows in what it reports.
+ */
+export async function withApp(flags: CommonFlags, fn: (app: App) => Promise<void>, options: { migrate?: boolean } = {}): Promise<void> {
   try {
     const config = { ...configFromFlags(flags), logLevel: 'warn' as const };
     // Logs go to stderr: stdout is the command's answer.
     const infra = { logDestination: process.stderr };
-    await migrate(config, infra);
+    if (options.migrate !== false) await migrate(config, infra);
     const app = await createApp(config, infra);
     try {
       await fn(app);

@@ -49,6 +49,13 @@ export async function sessionCookie(ctx: VerifyContext, probe: Probe): Promise<O
   return pass(`a real sign-up (${ctx.httpTarget}) set ${cookies.length} cookie(s), as declared: ${seen}${note}`);
 }
 
+export async function ready(ctx: VerifyContext): Promise<Outcome> {
+  const answer = await ctx.http('GET', '/readyz');
+  const body = JSON.parse(answer.body || '{}') as { status?: string; checks?: Record<string, string>; error?: { details?: unknown } };
+  if (answer.status !== 200) return fail(`/readyz (${ctx.httpTarget}) answered ${answer.status}: ${JSON.stringify(body.error?.details ?? body).slice(0, 300)}`);
+  return pass(`/readyz (${ctx.httpTarget}): ${Object.entries(body.checks ?? {}).map(([name, state]) => `${name} ${state}`).join(', ')}`);
+}
+
 const PUBLIC_PAGES = ['/privacy', '/privacy.md', '/subprocessors', '/privacy/versions', '/privacy/verification', '/healthz'];
 
 export async function publicPages(ctx: VerifyContext): Promise<Outcome> {

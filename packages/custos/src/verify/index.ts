@@ -3,7 +3,7 @@
 // report is recorded (the public verification page and the policy's "verified N minutes ago" read
 // it) and served to instance administrators at GET /v1/admin/verify.
 import type { App } from '../app.ts';
-import { canariesNotLogged, publicPages, sessionCookie, transportSecurity } from './checks-http.ts';
+import { canariesNotLogged, publicPages, ready, sessionCookie, transportSecurity } from './checks-http.ts';
 import { hashes, noSecretsInClear, retention, sealedColumns } from './checks-data.ts';
 import {
   auditChains, forcedRls, noOverdueRequest, noticeKept, policyPublished, registryCovers, runtimeLogin, subprocessorsDeclared, transactionalMailOnly,
@@ -21,6 +21,7 @@ type Check = (ctx: VerifyContext, probe: Probe) => Promise<Outcome>;
 function claims(logFiles: readonly string[], tableCategory: ReadonlyMap<string, string>): Array<Claim & { run: Check }> {
   const paper = (statement: (ctx: VerifyContext) => string): Check => async (ctx) => declared(statement(ctx));
   return [
+    { id: 'ready', claim: 'The deployment runs as built', promises: [], check: 'GET /readyz: the database, the keys, the migrations and isolation as the server checks them', run: ready },
     { id: 'rls', claim: 'Each workspace is kept apart by the database itself', promises: ['P-TEN-1'], check: 'every table with tenant_id has row-level security enabled and forced, with a policy on the tenant', run: forcedRls },
     { id: 'runtime-login', claim: 'The server cannot switch isolation off', promises: ['P-TEN-1', 'P-TEN-3'], check: 'the runtime login is no superuser, has no BYPASSRLS, CREATEROLE or CREATEDB, and DML grants only', run: runtimeLogin },
     { id: 'registry', claim: 'Everything stored is declared', promises: ['P-RIG-1'], check: 'every table in the database is in the data registry and in one category of the policy', run: (ctx) => registryCovers(ctx, tableCategory) },
