@@ -20,7 +20,7 @@ import { createData, type Data, type DataTables } from './data/index.ts';
 import { createMail, type Mail } from './mail/index.ts';
 import { createVault, type Vault, type VaultTables } from './vault/index.ts';
 import { createRights, type Rights, type RightsTables } from './rights/index.ts';
-import { createPolicy, loadPolicy, rightsConfig, type PolicyService, type PolicyTables } from './policy/index.ts';
+import { createPolicy, describeCategory, loadPolicy, rightsConfig, type PolicyService, type PolicyTables } from './policy/index.ts';
 import { registerPolicyRoutes } from './http/routes/policy.ts';
 import { registerVerifyRoute } from './http/routes/v1/verify.ts';
 import { runVerify } from './verify/index.ts';
@@ -142,6 +142,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     rights = createRights({
       db: database.db.$extendTables<RightsTables>(), sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, mail: mail.outbox, vault,
       clock, log, dataDir: config.dataDir, publicUrl: config.publicUrl, config: rightsConfig(config.rights, loadedPolicy.policy),
+      describeCategory: (category) => describeCategory(loadedPolicy.policy, category),
       buildExport: exportBuilder?.build,
     });
     rights.register();

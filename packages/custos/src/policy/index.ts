@@ -22,7 +22,7 @@ export { PolicyVersions, type PolicyVersionView, type Published } from './versio
 export { policyChanges, type PolicyChange } from './diff.ts';
 export { PAGE_CSP, policyHtml, subprocessorsHtml, verificationHtml, versionsHtml, type VerificationSummary } from './render/html.ts';
 export { policyMarkdown } from './render/markdown.ts';
-export { retentionText, sectionsOf, type RenderContext, type Section } from './render/sections.ts';
+export { describeCategory, retentionText, sectionsOf, type RenderContext, type Section } from './render/sections.ts';
 export type { PolicyTables } from './tables.ts';
 
 /** How many verification reports are kept. */

@@ -13,7 +13,7 @@ import { Erasures } from './erasure.ts';
 import { ExportFiles } from './export-files.ts';
 import { inProcessBuilder, type ExportBuilder } from './export-build.ts';
 import { Exports } from './exports.ts';
-import { inventoryOf, type CategoryHeld } from './inventory.ts';
+import { inventoryOf, type CategoryHeld, type DescribeCategory } from './inventory.ts';
 import { RIGHTS_ERASE, RIGHTS_EXPORT, RIGHTS_SWEEP } from './jobs.ts';
 import { Register } from './register.ts';
 import { personScope } from './scope.ts';
@@ -45,6 +45,8 @@ export interface RightsDeps {
   dataDir: string;
   publicUrl: URL;
   config: RightsConfig;
+  /** How the privacy policy describes each category (GET /v1/me/data speaks its words). */
+  describeCategory: DescribeCategory;
   /** Where exports are built: in this process unless the composition root gives another builder. */
   buildExport?: ExportBuilder;
 }
@@ -86,7 +88,7 @@ export function createRights(deps: RightsDeps): Rights {
     async inventory(personId, source) {
       const scope = await personScope(deps.db, personId);
       if (!scope) throw new AppError('not_found', 'no such person');
-      const held = await inventoryOf(deps.db, scope);
+      const held = await inventoryOf(deps.db, scope, deps.describeCategory);
       await register.receive(db, { personId, kind: 'access', source, completed: true });
       return held;
     },

@@ -7,25 +7,8 @@ import { countRows } from './rows.ts';
 import { selectionsOf, type PersonScope } from './scope.ts';
 import type { RightsTables } from './tables.ts';
 
-/** How long each category is kept: what the privacy policy says, in the registry's words. */
-const RETENTION: Record<Category, string> = {
-  account: 'while your account exists; erased when you ask, after a grace period you may cancel in (everything is gone within 30 days)',
-  sessions: 'until you sign out or the session expires',
-  sign_in_tokens: 'until used or expired',
-  workspaces: 'while the workspace exists, or until you leave it; that you were a member of one you left is kept until your account is erased, so that your export and erasure still reach what you wrote there',
-  api_keys: 'until revoked; deleted at once when you ask to be erased',
-  consents: 'while your account exists',
-  audit: 'kept as the record of what was done; entries hold ids and times, and the IP address and user agent in them become unreadable when your account is erased',
-  conversations: 'until deleted, or with your account or workspace',
-  traces: 'until deleted, or with your workspace',
-  credentials: 'until deleted; deleted at once when you ask to be erased',
-  workflow_logs: 'until deleted, or with your workspace',
-  requests: 'kept to prove every request was answered on time (ids and times only)',
-  exports: 'until the download link expires',
-  mail: 'until sent',
-  encryption_keys: 'while the workspace exists; unreadable once it is erased',
-  operations: 'as long as the service needs them',
-};
+/** How the privacy policy describes a category: the same words as /privacy (src/policy). */
+export type DescribeCategory = (category: Category) => { description: string; purposes: string[]; retention: string } | undefined;
 
 export interface CategoryHeld {
   category: Category;
@@ -44,7 +27,7 @@ function storageOf(sealed: boolean): string {
 }
 
 /** Every category with rows about the person, in the registry's order of categories. */
-export async function inventoryOf(db: Kysely<RightsTables>, scope: PersonScope): Promise<CategoryHeld[]> {
+export async function inventoryOf(db: Kysely<RightsTables>, scope: PersonScope, describe: DescribeCategory): Promise<CategoryHeld[]> {
   const held = new Map<Category, CategoryHeld>();
   for (const selection of selectionsOf(scope, TABLES)) {
     const { count, oldest, newest } = await countRows(db, selection);
@@ -52,13 +35,18 @@ export async function inventoryOf(db: Kysely<RightsTables>, scope: PersonScope):
     const { entry } = selection;
     let item = held.get(entry.category);
     if (!item) {
-      item = { category: entry.category, description: CATEGORIES[entry.category], purposes: [], retention: RETENTION[entry.category], storage: [], count: 0, oldest: null, newest: null, sources: [] };
+      // The policy's words where it describes the category; the registry's otherwise.
+      const described = describe(entry.category);
+      item = {
+        category: entry.category, description: described?.description ?? CATEGORIES[entry.category], purposes: [...(described?.purposes ?? [])],
+        retention: described?.retention ?? 'as the privacy policy says', storage: [], count: 0, oldest: null, newest: null, sources: [],
+      };
       held.set(entry.category, item);
     }
     item.count += count;
     if (oldest && (!item.oldest || oldest < item.oldest)) item.oldest = oldest;
     if (newest && (!item.newest || newest > item.newest)) item.newest = newest;
-    if (!item.purposes.includes(entry.purpose)) item.purposes.push(entry.purpose);
+    if (!describe(entry.category) && !item.purposes.includes(entry.purpose)) item.purposes.push(entry.purpose);
     const storage = storageOf(Object.keys(entry.sealed).length > 0);
     if (!item.storage.includes(storage)) item.storage.push(storage);
     for (const blob of BLOBS.filter((b) => b.table === entry.table)) {

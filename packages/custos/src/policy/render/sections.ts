@@ -41,6 +41,13 @@ export const CATEGORY_NAMES: Record<Category, string> = {
 // The registry's descriptions name the promises they keep (P-DAT-3); the public text does not.
 const categoryWhat = (c: PolicyCategory) => c.description ?? CATEGORIES[c.id].replace(/\s*\(P-[A-Z]+-\d+\)/g, '');
 
+/** A category as the policy describes it (GET /v1/me/data uses the same words as /privacy). */
+export function describeCategory(policy: Policy, id: Category): { description: string; purposes: string[]; retention: string } | undefined {
+  const category = policy.categories.find((c) => c.id === id);
+  if (!category) return undefined;
+  return { description: categoryWhat(category), purposes: category.purposes, retention: retentionText(category.retention, OUTLIVES_ERASURE.has(id)) };
+}
+
 /** How long a category is kept, in words; `outlivesErasure` for what erasure keeps (the audit trail, the register). */
 export function retentionText(retention: string, outlivesErasure = false): string {
   const parsed = parseRetention(retention);
