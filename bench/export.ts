@@ -17,7 +17,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import yauzl from 'yauzl';
-import { createApp } from '../packages/custos/src/app.ts';
+import { createApp, type App } from '../packages/custos/src/app.ts';
 import { loadConfig } from '../packages/custos/src/core/config.ts';
 import { newId } from '../packages/custos/src/core/ids.ts';
 import type { MessageInput } from '../packages/custos/src/data/index.ts';
@@ -45,7 +45,7 @@ const WORDS = ('the a of to and in that is for it with as on be this by are or f
   + 'please thanks could would should might first then next finally because however although therefore example instead already '
   + 'python typescript json yaml http header body status cache queue worker job schedule cron log metric trace span alert').split(' ');
 
-export function generator(seed: number): () => number {
+function generator(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -56,7 +56,7 @@ export function generator(seed: number): () => number {
   };
 }
 
-export function prose(random: () => number, bytes: number): string {
+function prose(random: () => number, bytes: number): string {
   let text = '';
   while (text.length < bytes) {
     const length = 6 + Math.floor(random() * 14);
@@ -68,7 +68,7 @@ export function prose(random: () => number, bytes: number): string {
   return text.trimEnd();
 }
 
-export function conversationMessages(conversation: number): MessageInput[] {
+function conversationMessages(conversation: number): MessageInput[] {
   const random = generator(conversation + 1);
   return Array.from({ length: PER_CONVERSATION }, (_, i): MessageInput => {
     const text = prose(random, 150 + Math.floor(random() * 600));
@@ -283,6 +283,19 @@ export async function benchExport(): Promise<void> {
   }
 }
 
+/** `conversations` conversations of PER_CONVERSATION messages each, appended through the data services, SETUP_LANES at a time. */
+export async function fillAccount(app: App, principal: Principal, conversations: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < conversations) {
+      const n = next++;
+      const { value: conversation } = await app.data.conversations.create(principal, { title: `Conversation ${n + 1}: ${prose(generator(1000 + n), 30)}` });
+      await app.data.messages.append(principal, conversation.id, conversationMessages(n));
+    }
+  };
+  await Promise.all(Array.from({ length: SETUP_LANES }, lane));
+}
+
 interface FillJob {
   databaseUrl: string;
   dataDir: string;
@@ -312,15 +325,7 @@ async function fill(job: FillJob): Promise<void> {
       kind: 'session', workspaceId: job.workspaceId, personId: job.personId, role: 'owner', scopes: new Set(['read', 'write']), credentialId: newId(), termsAccepted: true, client: {},
     };
     const started = performance.now();
-    let next = 0;
-    const lane = async () => {
-      while (next < CONVERSATIONS) {
-        const n = next++;
-        const { value: conversation } = await app.data.conversations.create(principal, { title: `Conversation ${n + 1}: ${prose(generator(1000 + n), 30)}` });
-        await app.data.messages.append(principal, conversation.id, conversationMessages(n));
-      }
-    };
-    await Promise.all(Array.from({ length: SETUP_LANES }, lane));
+    await fillAccount(app, principal, CONVERSATIONS);
     process.stdout.write(JSON.stringify({ ms: performance.now() - started }));
   } finally {
     await app.close();

@@ -11,7 +11,7 @@ import { createApp } from '../packages/custos/src/app.ts';
 import { withTenant } from '../packages/custos/src/db/tenant.ts';
 import { runVerify } from '../packages/custos/src/verify/index.ts';
 import { benchApp } from './bench-app.ts';
-import { conversationMessages, generator, prose } from './export.ts';
+import { fillAccount } from './export.ts';
 
 const CONVERSATIONS = Number(process.env.BENCH_CONVERSATIONS ?? 100);
 const TARGET_MS = 10_000;
@@ -25,15 +25,7 @@ export async function benchVerify(): Promise<void> {
   const { app, principal } = bench;
   try {
     const filling = performance.now();
-    let next = 0;
-    const lane = async () => {
-      while (next < CONVERSATIONS) {
-        const n = next++;
-        const { value: conversation } = await app.data.conversations.create(principal, { title: `Conversation ${n + 1}: ${prose(generator(1000 + n), 30)}` });
-        await app.data.messages.append(principal, conversation.id, conversationMessages(n));
-      }
-    };
-    await Promise.all(Array.from({ length: 4 }, lane));
+    await fillAccount(app, principal, CONVERSATIONS);
     const messages = await withTenant(app.database.db, principal.workspaceId, async (trx) => (await sql<{ n: number }>`select count(*)::int as n from messages`.execute(trx)).rows[0]!.n);
     out(`\nverify: ${messages} messages on ${bench.engine} (filled in ${((performance.now() - filling) / 1000).toFixed(1)} s)`);
 
