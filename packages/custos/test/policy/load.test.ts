@@ -76,3 +76,23 @@ describe('the policy file', () => {
     expect(schema.required).toEqual(expect.arrayContaining(['format', 'operator', 'categories']));
   });
 });
+
+describe('a bad policy file at start', () => {
+  it('stops custos before anything opens, naming the file, the line and the field', async () => {
+    const { createApp } = await import('../../src/app.ts');
+    const { loadConfig } = await import('../../src/core/config.ts');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-bad-policy-'));
+    try {
+      const file = path.join(dir, 'custos.policy.yaml');
+      fs.writeFileSync(file, edited('  dueDays: 30', '  dueDays: 45'));
+      const config = loadConfig({}, { dataDir: dir, policyFile: file });
+      await expect(createApp(config)).rejects.toThrow(new RegExp(`${file}: line ${lineOf(fs.readFileSync(file, 'utf8'), 'dueDays: 45')}, column \\d+: requests.dueDays: `));
+      // Nothing was opened: no database, no key file.
+      expect(fs.readdirSync(dir)).toEqual(['custos.policy.yaml']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
