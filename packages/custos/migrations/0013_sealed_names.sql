@@ -2,8 +2,9 @@
 -- (issue 24). The name is sealed under the person's own secret in person_names, one row a person,
 -- so that erasure shreds it with the rest of what is theirs; Better Auth's people.name stays, always
 -- empty. A credential's label is sealed under its workspace's keys in label_sealed; the clear
--- label column is kept, empty, only so that rows written by an earlier release can be sealed at
--- start-up and nothing is lost.
+-- label column is kept, empty, only so that a row written by an earlier release keeps its label
+-- until it is next read, when it is sealed (the runtime reaches a workspace's rows only in that
+-- workspace's transaction, so no start-up pass could find them all).
 CREATE TABLE person_names (
   person_id uuid PRIMARY KEY REFERENCES people (id) ON DELETE CASCADE,
   name_sealed bytea NOT NULL,

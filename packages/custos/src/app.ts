@@ -142,7 +142,8 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
     rights = createRights({
       db: database.db.$extendTables<RightsTables>(), sealer: keys.sealer, keystore: keys.keystore, audit: keys.audit, queue, mail: mail.outbox, vault,
       clock, log, dataDir: config.dataDir, publicUrl: config.publicUrl, config: rightsConfig(config.rights, loadedPolicy.policy),
-      describeCategory: (category) => describeCategory(loadedPolicy.policy, category),
+      // The version in force, as /privacy shows it (the file until the first start has published it).
+      describeCategory: (category) => describeCategory(policy.versions.inForceDocument() ?? loadedPolicy.policy, category),
       buildExport: exportBuilder?.build,
     });
     rights.register();
@@ -172,6 +173,7 @@ export async function createApp(config: Config, infra: Infrastructure = {}): Pro
       rules,
       log,
       shredWorkspace: (workspaceId) => keys.sealer.shredTenant(workspaceId),
+      afterSignUp: (person) => policy.noticeNewcomer(person.email),
     });
     const ident = identity;
     await identity.start();

@@ -55,6 +55,8 @@ export interface IdentityDeps {
   log: Logger;
   /** Crypto-shreds a deleted workspace. */
   shredWorkspace: (workspaceId: string) => Promise<void>;
+  /** After a sign-up's own work (a policy change announced but not in force is mailed: src/policy). */
+  afterSignUp?: (person: { id: string; email: string }) => Promise<void>;
 }
 
 export interface Identity {
@@ -116,6 +118,7 @@ export function createIdentity(deps: IdentityDeps): Identity {
         await workspaces.create(user.id, 'Personal', { personal: true });
         // Signing up is accepting the policy in force (P-ACC-6).
         await terms.accept(user.id, deps.policyVersion(), currentClient());
+        await deps.afterSignUp?.({ id: user.id, email: user.email });
       },
       async sessionCreated(session, path) {
         const signIn = path === '/sign-in/email';

@@ -47,13 +47,19 @@ export class PersonNames {
    * a person at a time (each in a transaction of its own). Safe to run on several servers at once.
    */
   async sealClearNames(): Promise<number> {
-    const clear = await this.#db.selectFrom('people').select(['id', 'name']).where('name', '<>', '').execute();
-    for (const person of clear) {
+    const clear = await this.#db.selectFrom('people').select('id').where('name', '<>', '').execute();
+    let sealed = 0;
+    for (const { id } of clear) {
       await this.#db.transaction().execute(async (trx) => {
-        await this.set(person.id, person.name, trx);
-        await trx.updateTable('people').set({ name: '' }).where('id', '=', person.id).where('name', '=', person.name).execute();
+        // Locked, and read again: a person erased meanwhile is gone (and their secret must not be
+        // made anew for them); a name changed meanwhile is sealed as it is now.
+        const person = await trx.selectFrom('people').select('name').where('id', '=', id).forUpdate().executeTakeFirst();
+        if (!person || person.name === '') return;
+        await this.set(id, person.name, trx);
+        await trx.updateTable('people').set({ name: '' }).where('id', '=', id).execute();
+        sealed += 1;
       });
     }
-    return clear.length;
+    return sealed;
   }
 }

@@ -8,6 +8,8 @@ import { CATEGORY_NAMES, retentionText } from './render/sections.ts';
 export interface PolicyChange {
   text: string;
   material: boolean;
+  /** Which part of the policy changed (the subprocessors page lists its own). */
+  section: 'categories' | 'subprocessors' | 'cookies' | 'other';
 }
 
 const categoryName = (id: PolicyCategory['id']) => CATEGORY_NAMES[id].replace(/^./, (c) => c.toUpperCase());
@@ -20,22 +22,23 @@ function byKey<T>(items: readonly T[], key: (item: T) => string): Map<string, T>
 }
 
 /** Adds, removes and changes of keyed items, each described by `describe`. */
-function compare<T>(before: readonly T[], after: readonly T[], key: (item: T) => string, describe: {
+function compare<T>(section: PolicyChange['section'], before: readonly T[], after: readonly T[], key: (item: T) => string, describe: {
   added: (item: T) => string; removed: (item: T) => string; changed: (was: T, now: T) => string[];
-}, material: boolean): PolicyChange[] {
+}): PolicyChange[] {
+  const material = true;
   const old = byKey(before, key);
   const now = byKey(after, key);
   const changes: PolicyChange[] = [];
   for (const [name, item] of now) {
     const was = old.get(name);
-    if (!was) changes.push({ text: describe.added(item), material });
-    else if (!same(was, item)) changes.push(...describe.changed(was, item).map((text) => ({ text, material })));
+    if (!was) changes.push({ text: describe.added(item), material, section });
+    else if (!same(was, item)) changes.push(...describe.changed(was, item).map((text) => ({ text, material, section })));
   }
-  for (const [name, item] of old) if (!now.has(name)) changes.push({ text: describe.removed(item), material });
+  for (const [name, item] of old) if (!now.has(name)) changes.push({ text: describe.removed(item), material, section });
   return changes;
 }
 
-const categories = (before: Policy, after: Policy) => compare(before.categories, after.categories, (c) => c.id, {
+const categories = (before: Policy, after: Policy) => compare('categories', before.categories, after.categories, (c) => c.id, {
   added: (c) => `We now keep ${CATEGORY_NAMES[c.id]} (${list(c.purposes)}): ${retentionText(c.retention)}.`,
   removed: (c) => `We no longer keep ${CATEGORY_NAMES[c.id]}.`,
   changed: (was, now) => [
@@ -44,22 +47,28 @@ const categories = (before: Policy, after: Policy) => compare(before.categories,
     ...(was.legalBasis !== now.legalBasis ? [`${categoryName(now.id)}: the legal basis is now ${now.legalBasis.replaceAll('_', ' ')} (was ${was.legalBasis.replaceAll('_', ' ')}).`] : []),
     ...(!same(was.tables, now.tables) || !same(was.blobs, now.blobs) || was.description !== now.description ? [`${categoryName(now.id)}: what it covers changed.`] : []),
   ],
-}, true);
+});
 
-const subprocessors = (before: Policy, after: Policy) => compare<Subprocessor>(before.subprocessors, after.subprocessors, (s) => s.name, {
+/** Every field of an item that changed, with its old value: nothing of a change goes unsaid. */
+function fieldsChanged<T extends object>(was: T, now: T): string {
+  const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])] as Array<keyof T>;
+  return keys.filter((key) => !same(was[key], now[key])).map((key) => `${String(key)}: ${JSON.stringify(now[key] ?? null)} (was ${JSON.stringify(was[key] ?? null)})`).join('; ');
+}
+
+const subprocessors = (before: Policy, after: Policy) => compare<Subprocessor>('subprocessors', before.subprocessors, after.subprocessors, (s) => s.name, {
   added: (s) => `New subprocessor: ${s.name} (${s.purpose}; ${s.location}), which receives ${list(s.data)}.`,
   removed: (s) => `${s.name} is no longer a subprocessor.`,
-  changed: (was, now) => [`${now.name} changed: ${now.purpose}; ${now.location}; receives ${list(now.data)} (was: ${was.purpose}; ${was.location}; ${list(was.data)}).`],
-}, true);
+  changed: (was, now) => [`The subprocessor ${now.name} changed: ${fieldsChanged(was, now)}.`],
+});
 
-const cookies = (before: Policy, after: Policy) => compare<PolicyCookie>(before.cookies, after.cookies, (c) => c.name, {
+const cookies = (before: Policy, after: Policy) => compare<PolicyCookie>('cookies', before.cookies, after.cookies, (c) => c.name, {
   added: (c) => `New cookie ${c.name}: ${c.purpose}${c.essential ? '' : ' (only with your consent)'}.`,
   removed: (c) => `The cookie ${c.name} is no longer set.`,
-  changed: (_was, now) => [`The cookie ${now.name} changed: ${now.purpose}; ${now.essential ? 'essential' : 'only with your consent'}; SameSite=${now.sameSite}; kept up to ${now.maxAgeDays} days.`],
-}, true);
+  changed: (was, now) => [`The cookie ${now.name} changed: ${fieldsChanged(was, now)}.`],
+});
 
 function scalar(label: string, was: unknown, now: unknown, material: boolean): PolicyChange[] {
-  return same(was, now) ? [] : [{ text: `${label}: ${JSON.stringify(now)} (was ${JSON.stringify(was)}).`, material }];
+  return same(was, now) ? [] : [{ text: `${label}: ${JSON.stringify(now)} (was ${JSON.stringify(was)}).`, material, section: 'other' }];
 }
 
 export function policyChanges(before: Policy, after: Policy): PolicyChange[] {
@@ -74,7 +83,8 @@ export function policyChanges(before: Policy, after: Policy): PolicyChange[] {
     ...scalar('Transfers outside the EEA', before.transfers, after.transfers, true),
     ...scalar('Statements on sale, training, mail and analytics', before.statements, after.statements, true),
     ...scalar('Requests about your data are answered within (days)', before.requests, after.requests, true),
-    ...scalar('Notice of material changes (days)', before.notice.materialChangeDays, after.notice.materialChangeDays, false),
+    // A shorter notice is material (it would let the next change in sooner); a longer one is not.
+    ...scalar('Notice of material changes (days)', before.notice.materialChangeDays, after.notice.materialChangeDays, after.notice.materialChangeDays < before.notice.materialChangeDays),
     ...scalar('Minimum age', before.minimumAge, after.minimumAge, true),
     ...scalar('Who we are and how to reach us', before.operator, after.operator, false),
     ...scalar('The product', before.product, after.product, false),

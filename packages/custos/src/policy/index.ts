@@ -8,7 +8,7 @@ import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/log.ts';
 import type { JobQueue } from '../jobs/queue.ts';
 import type { Outbox } from '../mail/index.ts';
-import { POLICY_NOTIFY, notifyEveryone } from './notify.ts';
+import { POLICY_NOTIFY, noticeNewcomer, notifyEveryone } from './notify.ts';
 import type { LoadedPolicy } from './load.ts';
 import type { VerificationSummary } from './render/html.ts';
 import type { RenderContext } from './render/sections.ts';
@@ -49,6 +49,8 @@ export interface PolicyService {
   /** The last `custos verify` report, if any ran. */
   lastVerification(): Promise<VerificationSummary | undefined>;
   recordVerification(rows: VerificationSummary['rows']): Promise<void>;
+  /** Tells someone who just signed up of a material change announced but not in force yet. */
+  noticeNewcomer(email: string): Promise<void>;
   /** Declares and handles the notice job; call before the queue starts. */
   register(): void;
   /** Publishes the file as version 1 on a new deployment; says when the file differs from what is published. */
@@ -58,6 +60,7 @@ export interface PolicyService {
 
 export function createPolicy(deps: PolicyDeps): PolicyService {
   const versions = new PolicyVersions({ db: deps.db, clock: deps.clock, queue: deps.queue, pinned: deps.pinnedVersion });
+  const notifyDeps = { db: deps.db, mail: deps.mail, publicUrl: deps.publicUrl };
   return {
     loaded: deps.loaded,
     versions,
@@ -74,10 +77,11 @@ export function createPolicy(deps: PolicyDeps): PolicyService {
       const kept = deps.db.selectFrom('verify_reports').select('id').orderBy('ran_at', 'desc').limit(KEPT_REPORTS);
       await deps.db.deleteFrom('verify_reports').where('id', 'not in', kept).execute();
     },
+    noticeNewcomer: (email) => noticeNewcomer(notifyDeps, email, deps.clock.now()),
     register() {
       deps.queue.handle(POLICY_NOTIFY, async ({ version }) => {
-        const queued = await notifyEveryone({ db: deps.db, mail: deps.mail, publicUrl: deps.publicUrl }, version);
-        deps.log.info({ version, queued }, 'policy change notices queued');
+        const { queued, skipped } = await notifyEveryone(notifyDeps, version);
+        deps.log.info({ version, queued, skipped }, 'policy change notices queued');
       });
     },
     async start() {

@@ -147,6 +147,14 @@ export function parsePolicy(text: string, file = POLICY_FILE_NAME): LoadedPolicy
   const session = policy.cookies.findIndex((cookie) => cookie.name === SESSION_COOKIE_NAME);
   if (session < 0) problem(['cookies'], `custos sets the session cookie ${SESSION_COOKIE_NAME}: the policy must declare it`);
   else if (!policy.cookies[session]!.essential) problem(['cookies', session, 'essential'], 'the session cookie is essential: nothing can be done signed out');
+  // Names key the diff of versions: two of one name would hide each other's changes.
+  for (const [list, label] of [[policy.subprocessors, 'subprocessor'], [policy.cookies, 'cookie']] as const) {
+    const seenNames = new Set<string>();
+    list.forEach((item, i) => {
+      if (seenNames.has(item.name)) problem([label === 'cookie' ? 'cookies' : 'subprocessors', i, 'name'], `the ${label} ${item.name} is declared twice`);
+      seenNames.add(item.name);
+    });
+  }
   if (problems.length > 0) throw new PolicyError(file, problems);
   return { policy, file, isDefault: file === DEFAULT_POLICY_FILE, tableCategory, blobCategory };
 }

@@ -12,7 +12,7 @@ const email = z.email().max(254);
  * `account + 30d` (up to 30 days past the account's closure, never longer than `closure` allows), or
  * `90d` (purged 90 days after it was written, and at erasure if sooner).
  */
-export const RETENTION = /^(?:account|account \+ (\d{1,4})d|(\d{1,4})d)$/;
+export const RETENTION = /^(?:account|account \+ ([1-9]\d{0,3})d|([1-9]\d{0,3})d)$/;
 export type Retention = { kind: 'account'; afterClosureDays: number } | { kind: 'days'; days: number };
 
 export function parseRetention(value: string): Retention {

@@ -15,6 +15,7 @@ export type PolicyTables = IdentityTables & {
     changes: ColumnType<PolicyChange[], string, string>;
     published_at: ColumnType<Date, Date | undefined, never>;
     effective_at: Date;
+    notified_through_at: Date | null;
     notified_through: string | null;
     notified_at: Date | null;
   };

@@ -2,9 +2,11 @@
 // start publishes the file as version 1, in force at once. `custos policy publish` records the next:
 // a material change takes effect no sooner than the notice period of the version in force after its
 // publication, and is mailed to every account (notify.ts). From its effective date the version in
-// force is the one people accept (identity's terms), which every server learns within REFRESH_MS.
+// force is the one people read; the newest *material* version in force is the one they must have
+// accepted (identity's terms): a new operator address asks nobody to accept anything again. Every
+// server learns of a new version within REFRESH_MS.
 import canonicalize from 'canonicalize';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Clock } from '../core/clock.ts';
 import { AppError } from '../core/errors.ts';
 import type { JobQueue } from '../jobs/queue.ts';
@@ -15,6 +17,8 @@ import type { Policy } from './schema.ts';
 import type { PolicyTables } from './tables.ts';
 
 const DAY_MS = 86_400_000;
+/** The advisory lock publishers take, so that two at once publish one after the other. */
+const PUBLISH_LOCK = 0x70_6f_6c_69;
 /** How often a server looks for versions another server (or the CLI) published. */
 export const REFRESH_MS = 15_000;
 
@@ -45,8 +49,8 @@ export interface PolicyVersionsDeps {
 
 export class PolicyVersions {
   readonly #deps: PolicyVersionsDeps;
-  /** Every version's number and effective time, newest first: enough to answer current() at any instant. */
-  #schedule: Array<{ n: number; effectiveAt: number }> = [];
+  /** Every version, newest first: enough to answer inForce() and current() at any instant. */
+  #schedule: Array<{ n: number; effectiveAt: number; material: boolean; document: Policy }> = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(deps: PolicyVersionsDeps) {
@@ -68,19 +72,31 @@ export class PolicyVersions {
   }
 
   async refresh(): Promise<void> {
-    const rows = await this.#deps.db.selectFrom('policy_versions').select(['n', 'effective_at']).orderBy('n', 'desc').execute();
-    this.#schedule = rows.map((row) => ({ n: row.n, effectiveAt: row.effective_at.getTime() }));
+    const rows = await this.#deps.db.selectFrom('policy_versions').select(['n', 'effective_at', 'material', 'document']).orderBy('n', 'desc').execute();
+    this.#schedule = rows.map((row) => ({ n: row.n, effectiveAt: row.effective_at.getTime(), material: row.material, document: row.document }));
+  }
+
+  #inForceNow() {
+    const now = this.#deps.clock.now().getTime();
+    return this.#schedule.filter((version) => version.effectiveAt <= now);
   }
 
   /** The number of the version in force now (the newest whose effective date has come). */
   inForce(): number {
-    const now = this.#deps.clock.now().getTime();
-    return this.#schedule.find((version) => version.effectiveAt <= now)?.n ?? 1;
+    return this.#inForceNow()[0]?.n ?? 1;
   }
 
-  /** The version people accept: the pinned one, or the version in force, as text. */
+  /** The version in force now, as published (what /privacy and GET /v1/me/data say). */
+  inForceDocument(): Policy | undefined {
+    return this.#inForceNow()[0]?.document;
+  }
+
+  /**
+   * The version people must have accepted: the pinned one, or the newest material version in
+   * force (version 1 until there is one), as text.
+   */
   current(): string {
-    return this.#deps.pinned ?? String(this.inForce());
+    return this.#deps.pinned ?? String(this.#inForceNow().find((version) => version.material || version.n === 1)?.n ?? 1);
   }
 
   async list(): Promise<PolicyVersionView[]> {
@@ -111,7 +127,8 @@ export class PolicyVersions {
    */
   async publish(policy: Policy, effectiveAt?: Date): Promise<Published | null> {
     return transaction(this.#deps.db, async (trx) => {
-      // One publisher at a time: the newest row is locked until this one is written.
+      // One publisher at a time, until this one commits (a row lock would not stop a second reading the same newest row).
+      await sql`select pg_advisory_xact_lock(${PUBLISH_LOCK})`.execute(trx);
       const newest = await trx.selectFrom('policy_versions').selectAll().orderBy('n', 'desc').limit(1).forUpdate().executeTakeFirstOrThrow();
       if (sameDocument(newest.document, policy)) return null;
       const changes = policyChanges(newest.document, policy);
@@ -120,7 +137,8 @@ export class PolicyVersions {
       const inForce = await trx.selectFrom('policy_versions').select('document').where('effective_at', '<=', now).orderBy('n', 'desc').limit(1).executeTakeFirst();
       const noticeDays = (inForce?.document ?? newest.document).notice.materialChangeDays;
       const earliest = new Date(now.getTime() + (material ? noticeDays * DAY_MS : 0));
-      const effective = effectiveAt ?? earliest;
+      // By default as soon as allowed: after the notice period, and not before a version still pending.
+      const effective = effectiveAt ?? new Date(Math.max(earliest.getTime(), newest.effective_at.getTime()));
       if (effective.getTime() < earliest.getTime() - 1000) {
         throw new AppError('conflict', `a material change takes effect ${noticeDays} days after it is announced at the earliest: ${earliest.toISOString()}`, { earliest: earliest.toISOString() });
       }

@@ -79,11 +79,14 @@ export async function noticeKept(ctx: VerifyContext): Promise<Outcome> {
   for (let i = 1; i < versions.length; i += 1) {
     const version = versions[i]!;
     if (!version.material) continue;
-    const before = await ctx.app.policy.versions.get(versions[i - 1]!.n);
-    const days = before.document.notice.materialChangeDays;
+    // The notice period promised is the one of the version in force when it was published (as publish holds it to).
+    const inForce = versions.slice(0, i).filter((v) => v.effectiveAt.getTime() <= version.publishedAt.getTime()).at(-1) ?? versions[0]!;
+    const days = (await ctx.app.policy.versions.get(inForce.n)).document.notice.materialChangeDays;
     if (version.effectiveAt.getTime() - version.publishedAt.getTime() < days * DAY_MS - 1000) problems.push(`version ${version.n} took effect less than ${days} days after it was published`);
     const { rows } = await ctx.global((trx) => sql<{ notified_at: Date | null }>`select notified_at from policy_versions where n = ${version.n}`.execute(trx));
-    if (!rows[0]?.notified_at && version.effectiveAt.getTime() <= Date.now()) problems.push(`version ${version.n} is in force but its notice was not mailed to everyone`);
+    const notifiedAt = rows[0]?.notified_at;
+    if (!notifiedAt && version.effectiveAt.getTime() <= Date.now()) problems.push(`version ${version.n} is in force but its notice was not mailed to everyone`);
+    if (notifiedAt && notifiedAt.getTime() > version.effectiveAt.getTime()) problems.push(`version ${version.n}'s notice was mailed after it took effect`);
   }
   const material = versions.filter((v) => v.material).length;
   return problems.length === 0 ? pass(`${versions.length} published versions; each of the ${material} material changes was mailed and took effect after its notice period`) : fail(problems.join('; '));

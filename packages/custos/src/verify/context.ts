@@ -35,8 +35,9 @@ export interface VerifyContext {
   http: Http;
   /** Where the HTTP checks went: 'in-process', or the URL. */
   httpTarget: string;
-  /** Every tenant with rows: the instance chain's nil tenant and each workspace. */
+  /** Every tenant with rows: the instance chain's nil tenant and each workspace (refreshTenants() after the probe). */
   tenants: string[];
+  refreshTenants(): Promise<void>;
   inTenant<T>(tenantId: string, fn: (trx: VerifyTrx) => Promise<T>): Promise<T>;
   /** Runs a statement outside any tenant (global tables). */
   global<T>(fn: (trx: VerifyTrx) => Promise<T>): Promise<T>;
@@ -71,14 +72,19 @@ function overNetwork(base: URL): Http {
 
 export async function verifyContext(app: App, policy: Policy, options: VerifyOptions): Promise<VerifyContext> {
   const db = app.database.db.$extendTables<RightsTables>();
-  const { rows } = await sql<{ id: string }>`select id from workspaces order by id`.execute(db);
-  return {
+  const ctx: VerifyContext = {
     app,
     policy,
     http: options.url ? overNetwork(options.url) : inProcess(app),
     httpTarget: options.url ? options.url.origin : 'in-process',
-    tenants: [INSTANCE_CHAIN, ...rows.map((row) => row.id)],
+    tenants: [],
+    async refreshTenants() {
+      const { rows } = await sql<{ id: string }>`select id from workspaces order by id`.execute(db);
+      ctx.tenants = [INSTANCE_CHAIN, ...rows.map((row) => row.id)];
+    },
     inTenant: (tenantId, fn) => withTenant(db, tenantId, fn),
     global: (fn) => db.transaction().execute(fn),
   };
+  await ctx.refreshTenants();
+  return ctx;
 }

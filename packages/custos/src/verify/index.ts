@@ -25,7 +25,7 @@ function claims(logFiles: readonly string[], tableCategory: ReadonlyMap<string, 
     { id: 'rls', claim: 'Each workspace is kept apart by the database itself', promises: ['P-TEN-1'], check: 'every table with tenant_id has row-level security enabled and forced, with a policy on the tenant', run: forcedRls },
     { id: 'runtime-login', claim: 'The server cannot switch isolation off', promises: ['P-TEN-1', 'P-TEN-3'], check: 'the runtime login is no superuser, has no BYPASSRLS, CREATEROLE or CREATEDB, and DML grants only', run: runtimeLogin },
     { id: 'registry', claim: 'Everything stored is declared', promises: ['P-RIG-1'], check: 'every table in the database is in the data registry and in one category of the policy', run: (ctx) => registryCovers(ctx, tableCategory) },
-    { id: 'sealed', claim: 'Content and secrets are encrypted at rest', promises: ['P-ENC-1', 'P-ENC-3', 'P-DAT-5'], check: 'sampled values of every sealed column are custos envelopes that open under their own row\'s context', run: sealedColumns },
+    { id: 'sealed', claim: 'Content and secrets are encrypted at rest', promises: ['P-ENC-1', 'P-ENC-3', 'P-DAT-5'], check: 'sampled values of every sealed column are custos envelopes that open under their own row\'s context', run: (ctx, probe) => sealedColumns(ctx, probe) },
     { id: 'no-secrets-in-clear', claim: 'No key or token is stored in clear', promises: ['P-ENC-3', 'P-KEY-1'], check: 'every text column of every table, in every workspace, searched for key and token patterns', run: noSecretsInClear },
     { id: 'hashes', claim: 'Passwords, API keys and session tokens are stored as hashes', promises: ['P-ACC-2', 'P-KEY-1', 'P-COO-1'], check: 'every stored password has scrypt\'s shape; every key and session token SHA-256\'s', run: hashes },
     { id: 'cookie', claim: 'One strict session cookie, as declared', promises: ['P-COO-1', 'P-COO-2'], check: 'the cookies a real sign-up sets, against the policy\'s declarations', run: sessionCookie },
@@ -52,20 +52,23 @@ function claims(logFiles: readonly string[], tableCategory: ReadonlyMap<string, 
 export async function runVerify(app: App, options: VerifyOptions & { record?: boolean } = {}): Promise<Report> {
   const ranAt = new Date();
   const ctx = await verifyContext(app, app.policy.loaded.policy, options);
-  const probe = await plantProbe(ctx);
   const rows: Row[] = [];
+  let probe: Probe | undefined;
+  let erased = true;
   try {
+    probe = await plantProbe(ctx);
     for (const claim of claims(options.logFiles ?? [], app.policy.loaded.tableCategory)) {
       const started = performance.now();
       // A check that cannot run proves nothing: it fails, naming what stopped it (never a value).
-      const outcome = await claim.run(ctx, probe).catch((err: unknown) => fail(`the check could not run: ${(err as { code?: unknown }).code ?? (err as Error).name ?? 'error'}`));
+      const outcome = await claim.run(ctx, probe!).catch((err: unknown) => fail(`the check could not run: ${(err as { code?: unknown }).code ?? (err as Error).name ?? 'error'}`));
       const { run: _run, ...described } = claim;
       rows.push({ ...described, ...outcome, durationMs: Math.round(performance.now() - started) });
     }
   } finally {
-    await eraseProbe(ctx, probe).catch(() => undefined);
+    if (probe) erased = await eraseProbe(ctx, probe).catch(() => false);
   }
-  if (probe.problems.length > 0) rows.push({ id: 'probe', claim: 'The probe could act as a person', promises: [], check: 'sign-up, a conversation and a credential through the API', result: 'fail', evidence: probe.problems.join('; '), durationMs: 0 });
+  const problems = [...(probe?.problems ?? []), ...(erased ? [] : [`its erasure did not finish (${probe?.personId}): run custos erase --now for ${probe?.email}`])];
+  if (problems.length > 0) rows.push({ id: 'probe', claim: 'The probe could act as a person, and was erased', promises: [], check: 'sign-up, a conversation and a credential through the API, then erasure', result: 'fail', evidence: problems.join('; '), durationMs: 0 });
   const report: Report = { ranAt, ok: rows.every((row) => row.result !== 'fail'), rows };
   if (options.record !== false) await app.policy.recordVerification(summaryOf(report));
   return report;

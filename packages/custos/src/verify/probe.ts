@@ -10,6 +10,8 @@ import type { HttpAnswer, VerifyContext } from './context.ts';
 export interface Probe {
   email: string;
   personId: string | null;
+  /** Its personal workspace: the sealed-value checks always look into it. */
+  workspaceId: string | null;
   /** The sign-up's answer: the cookies a browser would be handed. */
   signUp: HttpAnswer;
   /** Values that must never appear in a log line or a clear column. */
@@ -45,15 +47,20 @@ export async function plantProbe(ctx: VerifyContext): Promise<Probe> {
   if (conversation) await write(`/v1/conversations/${conversation}/messages`, { role: 'user', content: canaries.message });
   await write('/v1/credentials', { provider: 'generic', label: `verify ${id}`, secret: canaries.secret, baseUrl: 'https://verify.invalid/' });
   const personId = await personIdByEmail(ctx.app.identity.db, email).catch(() => null);
-  return { email, personId, signUp, canaries, problems };
+  const me = cookie ? await ctx.http('GET', '/v1/me', { headers: { cookie } }) : undefined;
+  const workspaceId = me?.status === 200 ? (JSON.parse(me.body) as { workspaceId: string }).workspaceId : null;
+  await ctx.refreshTenants();
+  return { email, personId, workspaceId, signUp, canaries, problems };
 }
 
-/** Erases the probe as an operator would (`custos erase --now`). */
-export async function eraseProbe(ctx: VerifyContext, probe: Probe): Promise<void> {
-  if (!probe.personId) return;
+/** Erases the probe as an operator would (`custos erase --now`); false when it could not finish. */
+export async function eraseProbe(ctx: VerifyContext, probe: Probe): Promise<boolean> {
+  if (!probe.personId) return true;
   const erasure = await ctx.app.rights.erasures.request(probe.personId, 'operator', { now: true });
-  for (let i = 0; i < 30 && !(await ctx.app.rights.erasures.run(erasure.id)); i += 1) {
-    if ((await ctx.app.rights.erasures.get(erasure.id)).status === 'completed') return;
+  for (let i = 0; i < 30; i += 1) {
+    if (await ctx.app.rights.erasures.run(erasure.id)) return true;
+    if ((await ctx.app.rights.erasures.get(erasure.id)).status === 'completed') return true;
     await sleep(500);
   }
+  return false;
 }

@@ -40,9 +40,13 @@ export const fail = (evidence: string): Outcome => ({ result: 'fail', evidence }
 export const warn = (evidence: string): Outcome => ({ result: 'warn', evidence });
 export const declared = (evidence: string): Outcome => ({ result: 'declared', evidence });
 
-/** What the public verification page shows of a report. */
+/**
+ * What the public verification page shows of a report: each claim, how it is checked and the
+ * result. The evidence (host names, workspace ids, the runtime's role) is for the operator only:
+ * the CLI and GET /v1/admin/verify.
+ */
 export function summaryOf(report: Report): VerificationSummary['rows'] {
-  return report.rows.map(({ id, claim, promises, result, evidence }) => ({ id, claim, promises, result, evidence }));
+  return report.rows.map(({ id, claim, promises, check, result }) => ({ id, claim, promises, result, evidence: check }));
 }
 
 /** The report as a terminal reads it: a line per claim, failures first in the eye. */

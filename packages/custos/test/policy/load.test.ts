@@ -70,6 +70,12 @@ describe('the policy file', () => {
     expect(problemsOf(noCookie)[0]!.message).toBe('custos sets the session cookie custos_session: the policy must declare it');
   });
 
+  it('two subprocessors or cookies of one name, and a retention of zero days, are refused', () => {
+    const twice = edited('subprocessors: []', 'subprocessors:\n  - { name: Acme, kind: mail, purpose: mail, location: EU, data: [address] }\n  - { name: Acme, kind: hosting, purpose: servers, location: EU, data: [everything] }');
+    expect(problemsOf(twice)).toEqual([expect.objectContaining({ field: 'subprocessors[1].name', message: 'the subprocessor Acme is declared twice' })]);
+    expect(problemsOf(edited('retention: 365d', 'retention: 0d'))[0]).toMatchObject({ field: 'categories[6].retention' });
+  });
+
   it('is published as JSON Schema', () => {
     const schema = policyJsonSchema() as { properties: Record<string, unknown>; required: string[] };
     expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['operator', 'categories', 'cookies', 'subprocessors', 'notice']));

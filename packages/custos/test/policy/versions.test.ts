@@ -79,6 +79,10 @@ describe(`published policy versions on ${ENGINE}`, () => {
     expect((await t.app.http.inject({ url: '/subprocessors' })).body).toMatch(/Announced changes[\s\S]*From \d{4}-\d\d-\d\d[\s\S]*New subprocessor: Postmark/);
     expect((await t.app.http.inject({ url: '/privacy/versions' })).body).toMatch(/Version 2<\/a>: published .* in force from/);
     expect((await t.app.http.inject({ url: '/privacy/versions/2' })).body).toContain('Postmark');
+    // Whoever signs up after the mailing, before the change takes effect, is told at sign-up.
+    await expect.poll(async () => (await t.app.policy.versions.list()).length).toBe(2);
+    const newcomer = await signUp(t);
+    expect((await t.mailTo(newcomer.email, 'Our privacy policy is changing')).parsed.text).toContain('/privacy/versions/2');
   });
 
   it('P-ACC-6: from the effective date the new version is in force, and people accept it before anything else', async () => {
@@ -101,6 +105,9 @@ describe(`published policy versions on ${ENGINE}`, () => {
     expect(published).toMatchObject({ n: 3, material: false });
     expect(published!.effectiveAt.getTime()).toBeLessThanOrEqual(clock.now().getTime());
     expect(t.app.policy.versions.inForce()).toBe(3);
+    // Nobody is asked to accept again for a new address: the newest material version is still 2.
+    expect((await call(t, 'GET', '/v1/workspaces', asBrowser(t, people[1]!.cookie))).statusCode).toBe(200);
+    expect((await call(t, 'GET', '/v1/me/terms', asBrowser(t, people[1]!.cookie))).json()).toMatchObject({ currentVersion: '2', accepted: true });
     expect(await t.app.policy.versions.publish(t.app.policy.loaded.policy)).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(t.smtp.received.length).toBe(before);

@@ -57,7 +57,7 @@ describe(`custos verify on ${ENGINE}`, () => {
     const report = await runVerify(t!.app);
     expect(failed(report)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(row(report, 'sealed').evidence).toMatch(/^[1-9]\d* sampled values opened/);
+    expect(row(report, 'sealed').evidence).toMatch(/^[1-9]\d* sampled values \(in 3 of 3 tenants\) opened .*; the probe's own \(conversations.title, messages.content, credentials.secret, credentials.label_sealed\) among them$/);
     expect(row(report, 'cookie').evidence).toMatch(/custos_session \(.*httponly.*samesite/);
     expect(row(report, 'tls').result).toBe('warn');
     expect(row(report, 'logs').result).toBe('pass');

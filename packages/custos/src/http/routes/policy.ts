@@ -23,7 +23,7 @@ export function registerPolicyRoutes(app: FastifyInstance, policy: PolicyService
     const context = await policy.renderContext();
     const inForce = policy.versions.inForce();
     const upcoming = (await policy.versions.list()).filter((v) => v.n > inForce)
-      .map((v) => ({ effectiveAt: v.effectiveAt, changes: v.changes.filter((c) => /subprocessor/i.test(c.text)).map((c) => c.text) }))
+      .map((v) => ({ effectiveAt: v.effectiveAt, changes: v.changes.filter((c) => c.section === 'subprocessors').map((c) => c.text) }))
       .filter((v) => v.changes.length > 0).reverse();
     return html(reply, subprocessorsHtml(context.policy.product.name, context.policy.subprocessors, upcoming));
   });
