@@ -81,7 +81,6 @@ beforeAll(async () => {
   const action = (await call(t, 'POST', '/v1/actions', caller.session, { credentialId: credential, summary: 's', operation: { method: 'GET', url: 'https://provider.example/v1/x' } })).json().id as string;
   known.uuids = [person.personalWorkspaceId, workspace, conversation, message, credential, action, person.personId, key.id, 'ab'.repeat(16)];
   known.email = person.email;
-  // FUZZ_ONLY=/otlp,/privacy: a long run over some operations only (their paths' beginnings).
   const only = process.env.FUZZ_ONLY?.split(',').filter(Boolean);
   operations = operationsOf(t.app.http.swagger()).filter((op) => !only || only.some((prefix) => op.path.startsWith(prefix)));
   process.stdout.write(`fuzz: ${operations.length} operations, ${RUNS} requests each, seed ${SEED} (replay with FUZZ_SEED=${SEED})\n`);
